@@ -11,3 +11,4 @@ export * from "./resources/rate-limit-policy";
 export * from "./resources/service-entry";
 export * from "./resources/gateway";
 export * from "./analyze/index";
+export * from "./endpoint";

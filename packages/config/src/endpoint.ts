@@ -1,0 +1,31 @@
+import { z } from "zod";
+import { LabelsSchema, NameSchema, PortNumberSchema, ProtocolSchema } from "./common";
+
+/**
+ * A live endpoint: one workload whose proxy said hello on the config stream (or a static
+ * Workload resource). The registry keeps these; the snapshot compiler turns them into
+ * cluster members.
+ */
+export const EndpointSchema = z
+  .object({
+    /** `namespace/workload`, unique in the mesh. */
+    id: z.string().min(1),
+    /** The workload (instance) name, e.g. `reviews-v2-7f9c`. */
+    workload: z.string().min(1).max(253),
+    /** The Service it belongs to. */
+    service: NameSchema,
+    /** Its namespace. */
+    namespace: NameSchema,
+    /** Address where the workload's proxy (inbound side) is reached. */
+    address: z.string().min(1),
+    /** Ports the workload serves. */
+    ports: z.array(z.object({ /** Port name. */ name: z.string(), /** Port. */ port: PortNumberSchema, /** Protocol. */ protocol: ProtocolSchema }).strict()),
+    /** Labels (`version: v2`) used by subsets. */
+    labels: LabelsSchema,
+    /** Whether a Trellis sidecar fronts this workload. */
+    sidecar: z.boolean(),
+    /** Version of the proxy that registered it; empty for static workloads. */
+    proxyVersion: z.string(),
+  })
+  .strict();
+export type Endpoint = z.infer<typeof EndpointSchema>;
