@@ -11,4 +11,5 @@ export * from "./resources/rate-limit-policy";
 export * from "./resources/service-entry";
 export * from "./resources/gateway";
 export * from "./analyze/index";
+export * from "./analyze/hosts";
 export * from "./endpoint";

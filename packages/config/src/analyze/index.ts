@@ -1,17 +1,22 @@
 import type { Resource } from "../resource";
-import type { Finding } from "./types";
+import { duplicateDestinationPolicy } from "./duplicate-destination-policy";
+import { routeWeights } from "./route-weights";
+import type { Analyzer, Finding } from "./types";
+import { unknownHost } from "./unknown-host";
+import { unknownSubset } from "./unknown-subset";
 
-/** One analyzer looks at the whole mesh and reports one family of findings. */
-export type Analyzer = (resources: readonly Resource[]) => Finding[];
-
-const analyzers: Analyzer[] = [];
+/** Every analyzer analyze runs, one family of findings each. */
+const analyzers: readonly Analyzer[] = [routeWeights, unknownHost, unknownSubset, duplicateDestinationPolicy];
 
 /**
  * Cross-resource validation of a whole mesh configuration. Schema validation (parseResource)
  * must already have passed; analyze finds what no single resource shows on its own.
+ * Findings are ordered by resource key, then path, so output is stable across runs.
  */
 export function analyze(resources: readonly Resource[]): Finding[] {
-  return analyzers.flatMap((a) => a(resources));
+  return analyzers
+    .flatMap((a) => a(resources))
+    .sort((a, b) => compare(a.resource, b.resource) || compare(a.path, b.path) || compare(a.code, b.code));
 }
 
 /** True when any finding is an error (the control plane refuses such a change). */
@@ -19,4 +24,9 @@ export function hasErrors(findings: readonly Finding[]): boolean {
   return findings.some((f) => f.severity === "error");
 }
 
-export type { Finding, Severity } from "./types";
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+export { applyChange } from "./apply-change";
+export type { Analyzer, Finding, Severity } from "./types";

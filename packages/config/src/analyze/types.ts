@@ -20,3 +20,6 @@ export interface Finding {
 export interface AnalyzeInput {
   resources: readonly Resource[];
 }
+
+/** One analyzer looks at the whole mesh and reports one family of findings. */
+export type Analyzer = (resources: readonly Resource[]) => Finding[];
