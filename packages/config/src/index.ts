@@ -13,3 +13,4 @@ export * from "./resources/gateway";
 export * from "./analyze/index";
 export * from "./analyze/hosts";
 export * from "./endpoint";
+export * from "./snapshot";
