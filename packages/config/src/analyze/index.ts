@@ -1,12 +1,31 @@
 import type { Resource } from "../resource";
+import { destinationTls } from "./destination-tls";
 import { duplicateDestinationPolicy } from "./duplicate-destination-policy";
+import { invalidRegex } from "./invalid-regex";
+import { retryTimeout } from "./retry-timeout";
+import { routeHostConflict } from "./route-host-conflict";
 import { routeWeights } from "./route-weights";
-import type { Analyzer, Finding } from "./types";
+import { shadowedRule } from "./shadowed-rule";
+import { strictMtlsNoSidecar } from "./strict-mtls-no-sidecar";
 import { unknownHost } from "./unknown-host";
 import { unknownSubset } from "./unknown-subset";
+import type { Analyzer, Finding } from "./types";
 
 /** Every analyzer analyze runs, one family of findings each. */
-const analyzers: readonly Analyzer[] = [routeWeights, unknownHost, unknownSubset, duplicateDestinationPolicy];
+const analyzers: readonly Analyzer[] = [
+  // traffic
+  unknownHost,
+  unknownSubset,
+  routeWeights,
+  shadowedRule,
+  routeHostConflict,
+  retryTimeout,
+  invalidRegex,
+  duplicateDestinationPolicy,
+  // security
+  strictMtlsNoSidecar,
+  destinationTls,
+];
 
 /**
  * Cross-resource validation of a whole mesh configuration. Schema validation (parseResource)
