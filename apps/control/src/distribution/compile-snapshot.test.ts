@@ -1,0 +1,206 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { SnapshotSchema, parseResource } from "@trellis/config";
+import type { Endpoint, Resource, ResourceInput, Snapshot, SnapshotProxy } from "@trellis/config";
+import { compileSnapshot } from "./compile-snapshot";
+import { SnapshotCompiler } from "./snapshot-compiler";
+
+const r = (input: ResourceInput): Resource => parseResource(input);
+const svc = (name: string, namespace = "default", extra: Record<string, unknown> = {}): Resource =>
+  r({ kind: "Service", metadata: { name, namespace }, spec: { ports: [{ name: "http", port: 9080, protocol: "http" }], ...extra } });
+
+function ep(namespace: string, service: string, workload: string, labels: Record<string, string>, address: string): Endpoint {
+  return { id: `${namespace}/${workload}`, workload, service, namespace, address, ports: [{ name: "http", port: 9080, protocol: "http" }], labels, sidecar: true, proxyVersion: "0.1.0" };
+}
+
+/** A Bookinfo-like mesh: productpage → reviews (v1/v2/v3) → ratings, details, an external API, a gateway. */
+function mesh(): Resource[] {
+  return [
+    svc("productpage", "default", { egress: ["reviews", "details"] }),
+    svc("reviews"),
+    svc("ratings"),
+    svc("details"),
+    svc("shadow"),
+    svc("search", "shop"),
+    svc("ingress", "trellis-system"),
+    r({ kind: "ServiceEntry", metadata: { name: "stripe", namespace: "default" }, spec: { hosts: ["api.stripe.com"], ports: [{ name: "https", number: 443, protocol: "HTTPS" }] } }),
+    r({ kind: "Workload", metadata: { name: "reviews-vm", namespace: "default" }, spec: { service: "reviews", address: "10.0.9.9", labels: { version: "v3" }, weight: 5 } }),
+    r({ kind: "DestinationPolicy", metadata: { name: "reviews", namespace: "default" }, spec: { host: "reviews", subsets: [{ name: "v1", labels: { version: "v1" } }, { name: "v2", labels: { version: "v2" } }, { name: "v3", labels: { version: "v3" } }] } }),
+    r({
+      kind: "Route",
+      metadata: { name: "reviews", namespace: "default" },
+      spec: {
+        hosts: ["reviews"],
+        http: [{ route: [{ destination: { host: "reviews", subset: "v1" }, weight: 90 }, { destination: { host: "reviews", subset: "v2" }, weight: 10 }], mirror: { destination: { host: "shadow" } } }],
+      },
+    }),
+    r({ kind: "Route", metadata: { name: "ratings", namespace: "default" }, spec: { hosts: ["ratings"], http: [{ route: [{ destination: { host: "ratings" } }], timeout: "2s" }] } }),
+    r({ kind: "Gateway", metadata: { name: "public", namespace: "default" }, spec: { selector: { service: "ingress" }, servers: [{ port: { number: 80, name: "http", protocol: "HTTP" }, hosts: ["shop.example.com"] }] } }),
+    r({ kind: "Route", metadata: { name: "shop", namespace: "default" }, spec: { hosts: ["shop.example.com"], gateways: ["public"], http: [{ route: [{ destination: { host: "productpage" } }] }] } }),
+    // policies
+    r({ kind: "AuthorizationPolicy", metadata: { name: "mesh-deny", namespace: "trellis-system" }, spec: { action: "DENY", rules: [{ from: [{ source: { namespaces: ["untrusted"] } }] }] } }),
+    r({ kind: "AuthorizationPolicy", metadata: { name: "ns-audit", namespace: "default" }, spec: { action: "AUDIT", rules: [{}] } }),
+    r({ kind: "AuthorizationPolicy", metadata: { name: "reviews-allow", namespace: "default" }, spec: { selector: { service: "reviews" }, rules: [{ from: [{ source: { principals: ["spiffe://trellis.local/ns/default/sa/productpage"] } }] }] } }),
+    r({ kind: "AuthorizationPolicy", metadata: { name: "reviews-v2-only", namespace: "default" }, spec: { selector: { service: "reviews", matchLabels: { version: "v2" } }, action: "DENY", rules: [{}] } }),
+    r({ kind: "AuthorizationPolicy", metadata: { name: "other-ns", namespace: "shop" }, spec: { rules: [{}] } }),
+    r({ kind: "AuthorizationPolicy", metadata: { name: "ratings-only", namespace: "default" }, spec: { selector: { service: "ratings" }, rules: [{}] } }),
+    r({ kind: "PeerAuthentication", metadata: { name: "mesh", namespace: "trellis-system" }, spec: { mode: "STRICT" } }),
+    r({ kind: "PeerAuthentication", metadata: { name: "ns", namespace: "default" }, spec: { mode: "PERMISSIVE" } }),
+    r({ kind: "PeerAuthentication", metadata: { name: "reviews", namespace: "default" }, spec: { selector: { service: "reviews" }, mode: "STRICT", portLevel: { "9090": "DISABLE" } } }),
+    r({ kind: "RequestAuthentication", metadata: { name: "jwt", namespace: "default" }, spec: { selector: { service: "reviews" }, jwtRules: [{ issuer: "https://auth.example.com", jwksUri: "https://auth.example.com/jwks" }] } }),
+    r({ kind: "RateLimitPolicy", metadata: { name: "rl", namespace: "default" }, spec: { selector: { service: "details" }, limits: [{ bucket: { maxTokens: 10, tokensPerFill: 10, fillInterval: "1s" } }] } }),
+  ];
+}
+
+const endpoints = (): Endpoint[] => [
+  ep("default", "reviews", "reviews-v1-a", { version: "v1" }, "10.0.0.1"),
+  ep("default", "reviews", "reviews-v2-a", { version: "v2" }, "10.0.0.2"),
+  ep("default", "reviews", "reviews-v2-b", { version: "v2" }, "10.0.0.3"),
+  ep("default", "ratings", "ratings-a", { version: "v1" }, "10.0.1.1"),
+  ep("default", "productpage", "productpage-a", {}, "10.0.2.1"),
+];
+
+const proxy = (service: string, labels: Record<string, string> = {}, namespace = "default", workload = `${service}-a`): SnapshotProxy => ({ id: `${namespace}/${workload}`, service, namespace, labels });
+const host = (s: Snapshot, name: string) => s.outbound.hosts.find((h) => h.host === name);
+const sources = (list: { source: string | null }[]) => list.map((x) => x.source);
+
+describe("compileSnapshot", () => {
+  test("includes only the policies that select the workload", () => {
+    const v2 = compileSnapshot(mesh(), endpoints(), proxy("reviews", { version: "v2" }), 1);
+    assert.deepEqual(sources(v2.inbound.authorizationPolicies), [
+      "AuthorizationPolicy/default/ns-audit",
+      "AuthorizationPolicy/default/reviews-allow",
+      "AuthorizationPolicy/default/reviews-v2-only",
+      "AuthorizationPolicy/trellis-system/mesh-deny",
+    ]);
+    const v1 = compileSnapshot(mesh(), endpoints(), proxy("reviews", { version: "v1" }), 1);
+    assert.ok(!sources(v1.inbound.authorizationPolicies).includes("AuthorizationPolicy/default/reviews-v2-only"), "matchLabels must all match");
+    assert.deepEqual(sources(v1.inbound.jwtRules), ["RequestAuthentication/default/jwt"]);
+    assert.deepEqual(v1.inbound.rateLimits, []);
+
+    const shop = compileSnapshot(mesh(), endpoints(), proxy("search", {}, "shop"), 1);
+    assert.deepEqual(sources(shop.inbound.authorizationPolicies), ["AuthorizationPolicy/shop/other-ns", "AuthorizationPolicy/trellis-system/mesh-deny"]);
+    assert.deepEqual(shop.inbound.jwtRules, []);
+  });
+
+  test("the most specific PeerAuthentication decides the mTLS mode", () => {
+    const reviews = compileSnapshot(mesh(), endpoints(), proxy("reviews"), 1).inbound.peerAuthentication;
+    assert.deepEqual(reviews, { mode: "STRICT", portLevel: { "9090": "DISABLE" }, source: "PeerAuthentication/default/reviews" });
+    const details = compileSnapshot(mesh(), endpoints(), proxy("details"), 1).inbound.peerAuthentication;
+    assert.deepEqual(details, { mode: "PERMISSIVE", portLevel: {}, source: "PeerAuthentication/default/ns" });
+    const shop = compileSnapshot(mesh(), endpoints(), proxy("search", {}, "shop"), 1).inbound.peerAuthentication;
+    assert.equal(shop.source, "PeerAuthentication/trellis-system/mesh");
+    assert.equal(shop.mode, "STRICT");
+    const none = compileSnapshot([svc("a")], [], proxy("a"), 1).inbound.peerAuthentication;
+    assert.deepEqual(none, { mode: "PERMISSIVE", portLevel: {}, source: null });
+  });
+
+  test("egress restricts outbound hosts to those listed and the hosts their routes send to", () => {
+    const pp = compileSnapshot(mesh(), endpoints(), proxy("productpage"), 1);
+    assert.deepEqual(pp.outbound.hosts.map((h) => h.host), ["details.default", "reviews.default", "shadow.default"]);
+    const all = compileSnapshot(mesh(), endpoints(), proxy("details"), 1);
+    assert.deepEqual(all.outbound.hosts.map((h) => h.host), [
+      "api.stripe.com",
+      "details.default",
+      "ingress.trellis-system",
+      "productpage.default",
+      "ratings.default",
+      "reviews.default",
+      "search.shop",
+      "shadow.default",
+    ]);
+  });
+
+  test("subsets become clusters of the endpoints carrying the subset labels, static Workloads included", () => {
+    const s = compileSnapshot(mesh(), endpoints(), proxy("productpage"), 1);
+    const reviews = host(s, "reviews.default");
+    assert.ok(reviews);
+    const cluster = (name: string) => reviews.clusters.find((c) => c.name === name)?.endpoints.map((e) => e.address);
+    assert.deepEqual(cluster("outbound|9080||reviews.default"), ["10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.9.9"]);
+    assert.deepEqual(cluster("outbound|9080|v1|reviews.default"), ["10.0.0.1"]);
+    assert.deepEqual(cluster("outbound|9080|v2|reviews.default"), ["10.0.0.2", "10.0.0.3"]);
+    assert.deepEqual(cluster("outbound|9080|v3|reviews.default"), ["10.0.9.9"]);
+    const vm = reviews.clusters.find((c) => c.subset === "v3")?.endpoints[0];
+    assert.deepEqual(vm, { address: "10.0.9.9", port: 9080, labels: { version: "v3" }, weight: 5, sidecar: false });
+    assert.equal(reviews.policy?.source, "DestinationPolicy/default/reviews");
+  });
+
+  test("route hosts are resolved, and aliases depend on the caller's namespace", () => {
+    const fromShop = compileSnapshot(mesh(), endpoints(), proxy("search", {}, "shop"), 1);
+    const reviews = host(fromShop, "reviews.default");
+    assert.deepEqual(reviews?.aliases, ["reviews.default.svc"]);
+    const rule = reviews?.routes[0]?.http[0];
+    assert.deepEqual(rule?.route.map((w) => w.destination.host), ["reviews.default", "reviews.default"]);
+    assert.equal(rule?.mirror?.destination.host, "shadow.default");
+    const fromDefault = compileSnapshot(mesh(), endpoints(), proxy("details"), 1);
+    assert.deepEqual(host(fromDefault, "reviews.default")?.aliases, ["reviews", "reviews.default.svc"]);
+    assert.deepEqual(host(fromDefault, "api.stripe.com")?.external, { location: "MESH_EXTERNAL", resolution: "DNS" });
+  });
+
+  test("a gateway proxy receives its Gateway's servers and the routes bound to it; sidecars do not", () => {
+    const gw = compileSnapshot(mesh(), endpoints(), proxy("ingress", {}, "trellis-system"), 1);
+    assert.equal(gw.gateways.length, 1);
+    assert.equal(gw.gateways[0]?.source, "Gateway/default/public");
+    assert.deepEqual(gw.gateways[0]?.routes.map((x) => [x.source, x.hosts, x.http[0]?.route[0]?.destination.host]), [["Route/default/shop", ["shop.example.com"], "productpage.default"]]);
+    const sidecar = compileSnapshot(mesh(), endpoints(), proxy("details"), 1);
+    assert.deepEqual(sidecar.gateways, []);
+    assert.ok(!host(sidecar, "productpage.default")?.routes.length, "a gateway-only route does not apply to mesh traffic");
+  });
+
+  test("same input gives the same version, whatever the order of resources and endpoints", () => {
+    const a = compileSnapshot(mesh(), endpoints(), proxy("details"), 1);
+    const b = compileSnapshot(mesh().reverse(), endpoints().reverse(), proxy("details"), 7);
+    assert.match(a.version, /^[0-9a-f]{16}$/);
+    assert.equal(a.version, b.version, "revision is not part of the version");
+    assert.deepEqual({ ...a, revision: 0 }, { ...b, revision: 0 });
+    const moved = endpoints().map((e) => (e.workload === "ratings-a" ? { ...e, address: "10.0.1.2" } : e));
+    assert.notEqual(compileSnapshot(mesh(), moved, proxy("details"), 1).version, a.version);
+  });
+
+  test("an edit to a route of a service outside a proxy's egress leaves its version unchanged", () => {
+    const edited = mesh().map((x) =>
+      x.kind === "Route" && x.metadata.name === "ratings" ? r({ kind: "Route", metadata: { name: "ratings", namespace: "default" }, spec: { hosts: ["ratings"], http: [{ route: [{ destination: { host: "ratings" } }], timeout: "5s" }] } }) : x,
+    );
+    const before = compileSnapshot(mesh(), endpoints(), proxy("productpage"), 1);
+    const after = compileSnapshot(edited, endpoints(), proxy("productpage"), 2);
+    assert.equal(after.version, before.version);
+    const unrestricted = [compileSnapshot(mesh(), endpoints(), proxy("details"), 1), compileSnapshot(edited, endpoints(), proxy("details"), 2)];
+    assert.notEqual(unrestricted[0]?.version, unrestricted[1]?.version);
+  });
+
+  test("snapshots validate against SnapshotSchema", () => {
+    for (const p of [proxy("productpage"), proxy("reviews", { version: "v2" }), proxy("ingress", {}, "trellis-system"), proxy("search", {}, "shop"), proxy("unknown")]) {
+      const s = compileSnapshot(mesh(), endpoints(), p, 3);
+      const parsed = SnapshotSchema.safeParse(JSON.parse(JSON.stringify(s)));
+      assert.ok(parsed.success, parsed.success ? "" : parsed.error.message);
+    }
+  });
+
+  test("a workload whose Service is not defined gets listeners from its registered ports", () => {
+    const s = compileSnapshot([], [ep("default", "lonely", "lonely-a", {}, "10.1.1.1")], proxy("lonely"), 1);
+    assert.deepEqual(s.inbound.listeners, [{ name: "http", port: 9080, targetPort: 9080, protocol: "http" }]);
+  });
+});
+
+describe("SnapshotCompiler", () => {
+  test("gives the same versions and bodies as compileSnapshot", () => {
+    const c = new SnapshotCompiler();
+    c.update({ revision: 4, resources: mesh(), endpoints: endpoints() });
+    for (const p of [proxy("productpage"), proxy("reviews", { version: "v2" }), proxy("ingress", {}, "trellis-system"), proxy("search", {}, "shop")]) {
+      const pure = compileSnapshot(mesh(), endpoints(), p, 4);
+      const cached = c.compile(p);
+      assert.equal(cached.version, pure.version);
+      assert.deepEqual(cached.snapshot(), JSON.parse(JSON.stringify(pure)));
+    }
+  });
+
+  test("shares the outbound part between proxies of a namespace and keeps caches for unchanged inputs", () => {
+    const c = new SnapshotCompiler();
+    c.update({ revision: 1, resources: mesh(), endpoints: endpoints() });
+    for (let i = 0; i < 50; i++) c.compile(proxy("details", {}, "default", `details-${i}`));
+    assert.deepEqual(c.stats, { indexBuilds: 1, hostBuilds: 8, outboundBuilds: 1 });
+    assert.equal(c.update({ revision: 1, resources: mesh(), endpoints: endpoints().reverse() }), false);
+    assert.equal(c.update({ revision: 2, resources: mesh(), endpoints: endpoints() }), true);
+    assert.equal(c.stats.indexBuilds, 2);
+  });
+});

@@ -1,0 +1,40 @@
+import type { Inbound, SnapshotGateway, SnapshotProxy } from "@trellis/config";
+import { canonicalJson, sha256Hex } from "./canonical-json";
+
+/**
+ * How a snapshot becomes a version and a body, shared by compileSnapshot and SnapshotCompiler
+ * so both give byte-identical results.
+ *
+ * version = first 16 hex digits of sha256(canonicalJson({ gateways, inbound, outbound: D, proxy }))
+ * where D = sha256 of the canonical JSON of `outbound`. Hashing the outbound part by its digest
+ * (a Merkle step) lets the compiler hash the large part shared by many proxies once, not once
+ * per proxy. `revision` is left out, so a revision that does not touch a proxy's configuration
+ * leaves its version unchanged and nothing is pushed to it.
+ */
+
+/** The per-proxy parts of a snapshot (the outbound part is passed as canonical JSON). */
+export interface SnapshotParts {
+  proxy: SnapshotProxy;
+  inbound: Inbound;
+  gateways: SnapshotGateway[];
+}
+
+/** Canonical JSON of `{ hosts }` from the canonical JSON of each host, in order. */
+export function outboundJson(hostJsons: readonly string[]): string {
+  return `{"hosts":[${hostJsons.join(",")}]}`;
+}
+
+/** The snapshot version; see the module comment. */
+export function snapshotVersion(parts: SnapshotParts, outboundDigest: string): string {
+  return sha256Hex(canonicalJson({ gateways: parts.gateways, inbound: parts.inbound, outbound: outboundDigest, proxy: parts.proxy })).slice(0, 16);
+}
+
+/**
+ * The canonical JSON body of the whole snapshot (keys sorted), as UTF-8. The outbound part is
+ * spliced in as already-encoded bytes, so a large outbound shared by many proxies is encoded once.
+ */
+export function encodeSnapshot(parts: SnapshotParts, outbound: Buffer, revision: number, version: string): Buffer {
+  const head = `{"gateways":${canonicalJson(parts.gateways)},"inbound":${canonicalJson(parts.inbound)},"outbound":`;
+  const tail = `,"proxy":${canonicalJson(parts.proxy)},"revision":${canonicalJson(revision)},"version":${JSON.stringify(version)}}`;
+  return Buffer.concat([Buffer.from(head, "utf8"), outbound, Buffer.from(tail, "utf8")]);
+}
