@@ -38,6 +38,7 @@ export interface DmmfIndex {
   fields: { name: string }[];
 }
 export interface Datamodel {
+  enums: { name: string; dbName?: string | null; values: { name: string; dbName?: string | null }[] }[];
   models: DmmfModel[];
   indexes: DmmfIndex[];
 }
