@@ -1,14 +1,25 @@
 import type { Resource } from "../resource";
+import { authzRequestAuth } from "./authz-request-auth";
+import { authzSource } from "./authz-source";
+import { danglingHost } from "./dangling-host";
+import { destinationPort } from "./destination-port";
 import { destinationTls } from "./destination-tls";
 import { duplicateDestinationPolicy } from "./duplicate-destination-policy";
+import { duplicateSubset } from "./duplicate-subset";
+import { gatewayHostConflict } from "./gateway-host-conflict";
+import { gatewayRouteHost } from "./gateway-route-host";
 import { invalidRegex } from "./invalid-regex";
+import { rateLimitRoute } from "./rate-limit-route";
 import { retryTimeout } from "./retry-timeout";
 import { routeHostConflict } from "./route-host-conflict";
 import { routeWeights } from "./route-weights";
 import { shadowedRule } from "./shadowed-rule";
 import { strictMtlsNoSidecar } from "./strict-mtls-no-sidecar";
+import { unknownGateway } from "./unknown-gateway";
 import { unknownHost } from "./unknown-host";
+import { unknownSelectorService } from "./unknown-selector-service";
 import { unknownSubset } from "./unknown-subset";
+import { workloadUnknownService } from "./workload-unknown-service";
 import type { Analyzer, Finding } from "./types";
 
 /** Every analyzer analyze runs, one family of findings each. */
@@ -16,15 +27,27 @@ const analyzers: readonly Analyzer[] = [
   // traffic
   unknownHost,
   unknownSubset,
+  destinationPort,
   routeWeights,
   shadowedRule,
   routeHostConflict,
   retryTimeout,
   invalidRegex,
   duplicateDestinationPolicy,
+  duplicateSubset,
+  danglingHost,
+  workloadUnknownService,
+  rateLimitRoute,
+  // gateways
+  unknownGateway,
+  gatewayRouteHost,
+  gatewayHostConflict,
   // security
   strictMtlsNoSidecar,
   destinationTls,
+  authzSource,
+  authzRequestAuth,
+  unknownSelectorService,
 ];
 
 /**
