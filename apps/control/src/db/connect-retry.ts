@@ -45,7 +45,7 @@ export async function connectWithRetry<T>(probe: () => Promise<T>, opts: RetryOp
 }
 
 function formatSeconds(ms: number): string {
-  return `${Number((ms / 1000).toFixed(2))}s`;
+  return `${Number((ms / 1000).toFixed(3))}s`;
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {

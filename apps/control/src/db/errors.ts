@@ -47,11 +47,13 @@ export function isConnectionError(err: unknown, depth = 0): boolean {
 /** A one-line cause for logs and DatabaseUnavailableError, with `secret` (a password) scrubbed. */
 export function describeCause(err: unknown, secret?: string): string {
   const e = err as { code?: unknown; message?: unknown; errors?: unknown } | undefined;
-  let message = typeof e?.message === "string" && e.message ? e.message : String(err);
+  let message = typeof e?.message === "string" ? e.message : "";
   // Node reports a refused dual-stack connect as an AggregateError with an empty message.
   if (!message && Array.isArray(e?.errors)) message = e.errors.map((x) => describeCause(x)).join(", ");
-  if (!message || message === "[object Object]") message = typeof e?.code === "string" ? e.code : "unknown error";
-  message = message.split("\n")[0]!.trim();
+  if (!message) message = typeof e?.code === "string" ? e.code : String(err);
+  // Prisma prefixes its reason with "Invalid `x.y()` invocation in <file>" and a code excerpt.
+  const lines = message.split("\n").map((l) => l.trim()).filter(Boolean);
+  message = (lines[0]?.startsWith("Invalid `") ? lines.at(-1) : lines[0]) ?? message;
   return secret ? message.split(secret).join("***") : message;
 }
 
