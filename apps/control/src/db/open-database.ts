@@ -27,7 +27,7 @@ export interface Database {
   /** `host:port` or `pglite:<dir>`: safe to log, names the database in errors. */
   target: string;
   /** One raw statement on any connection. Connection failures throw DatabaseUnavailableError. */
-  sql<R extends Row = Row>(text: string, params?: readonly unknown[]): Promise<R[]>;
+  sql<R extends object = Row>(text: string, params?: readonly unknown[]): Promise<R[]>;
   /** Runs `fn` on one dedicated connection (session advisory locks, multi-statement scripts). */
   withSession<T>(fn: (s: SqlSession) => Promise<T>): Promise<T>;
   /** Maps a driver/Prisma connection failure to DatabaseUnavailableError; returns others unchanged. */

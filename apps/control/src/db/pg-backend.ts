@@ -50,7 +50,7 @@ export class PgBackend {
     return mapDatabaseError(err, this.target, this.secret);
   }
 
-  async query<R extends Row>(text: string, params?: readonly unknown[], client: pg.Pool | pg.PoolClient = this.pool): Promise<R[]> {
+  async query<R extends object>(text: string, params?: readonly unknown[], client: pg.Pool | pg.PoolClient = this.pool): Promise<R[]> {
     try {
       const res = await client.query<R>({ text, values: normalizeParams(params), types: utcTypes });
       return res.rows;

@@ -31,7 +31,7 @@ export class PgliteBackend {
     return new PgliteBackend(client, dir);
   }
 
-  async query<R extends Row>(text: string, params?: readonly unknown[], on: Queryable = this.client): Promise<R[]> {
+  async query<R extends object>(text: string, params?: readonly unknown[], on: Queryable = this.client): Promise<R[]> {
     const res = await on.query<R>(text, normalizeParams(params), { parsers: UTC_TIMESTAMP_PARSERS });
     return res.rows;
   }

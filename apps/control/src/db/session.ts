@@ -4,7 +4,7 @@ export type Row = Record<string, unknown>;
 /** Raw SQL on one connection: what migrations and batch writes need beyond Prisma. */
 export interface SqlSession {
   /** One statement with `$1…` parameters. Date parameters are sent as UTC. */
-  query<R extends Row = Row>(text: string, params?: readonly unknown[]): Promise<R[]>;
+  query<R extends object = Row>(text: string, params?: readonly unknown[]): Promise<R[]>;
   /** A script of several statements, no parameters (a migration.sql file). */
   exec(script: string): Promise<void>;
   /** Runs `fn` in BEGIN … COMMIT on this connection; ROLLBACK when it throws. */

@@ -4,7 +4,7 @@
  */
 import type { Row } from "../../src/db/session";
 
-type Sql = <R extends Row = Row>(text: string, params?: readonly unknown[]) => Promise<R[]>;
+type Sql = <R extends object = Row>(text: string, params?: readonly unknown[]) => Promise<R[]>;
 
 const EXCLUDED = "'_prisma_migrations'";
 
