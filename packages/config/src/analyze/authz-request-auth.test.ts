@@ -33,3 +33,11 @@ test("a mesh-wide RequestAuthentication covers everything", () => {
   ];
   assert.deepEqual(authzRequestAuth(mesh), []);
 });
+
+test("a root-namespace RequestAuthentication for the service covers it in every namespace; another service's does not", () => {
+  const policy = get(bookinfo(), "AuthorizationPolicy/bookinfo/reviews-viewer");
+  policy.spec.rules[0].when = [{ key: "request.auth.principal", values: ["https://auth.example.com/alice"] }];
+  const ra = (service: string) => ({ kind: "RequestAuthentication", metadata: { name: "reviews", namespace: "trellis-system" }, spec: { selector: { service }, jwtRules: [{ issuer: "https://auth.example.com", jwks: "{}" }] } });
+  assert.deepEqual(authzRequestAuth(withResource(withResource(bookinfo(), policy), ra("reviews"))), []);
+  assert.equal(authzRequestAuth(withResource(withResource(bookinfo(), policy), ra("ratings"))).length, 1);
+});

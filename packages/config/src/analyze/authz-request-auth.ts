@@ -32,13 +32,16 @@ export const authzRequestAuth: Analyzer = (resources) => {
   });
 };
 
-/** Whether `ra` validates tokens on (at least some of) the workloads `policy` governs. */
+/**
+ * Whether `ra` validates tokens on (at least some of) the workloads `policy` governs: the two
+ * share a namespace (or one of them is mesh-wide, in the root namespace) and, where both
+ * select a service, the same one.
+ */
 function covers(ra: RequestAuthentication, policy: AuthorizationPolicy): boolean {
   const raNs = ra.metadata.namespace;
+  const policyNs = policy.metadata.namespace;
+  if (raNs !== policyNs && raNs !== ROOT_NAMESPACE && policyNs !== ROOT_NAMESPACE) return false;
   const raService = ra.spec.selector?.service;
-  if (raNs === ROOT_NAMESPACE && !ra.spec.selector) return true;
-  if (policy.metadata.namespace === ROOT_NAMESPACE && !policy.spec.selector) return true;
-  if (raNs !== policy.metadata.namespace) return false;
   const policyService = policy.spec.selector?.service;
   return raService === undefined || policyService === undefined || raService === policyService;
 }

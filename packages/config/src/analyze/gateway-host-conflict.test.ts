@@ -22,14 +22,18 @@ test("two servers of one Gateway on the same port claiming one host conflict", (
   assert.deepEqual(brief(gatewayHostConflict(mesh)).map((f) => f.path), ["spec.servers[1].hosts[1]"]);
 });
 
-test("another port, other gateway proxies, or another namespace's proxies do not conflict", () => {
+test("another port or other gateway proxies do not conflict", () => {
   const mesh = [
     ...bookinfo(),
     ...parse(
       gateway("tls", "ingress-gateway", [server(443, ["bookinfo.example.com"])]),
       gateway("internal", "internal-gateway", [server(80, ["bookinfo.example.com"])]),
-      gateway("staging", "ingress-gateway", [server(80, ["bookinfo.example.com"])], "staging"),
     ),
   ];
   assert.deepEqual(gatewayHostConflict(mesh), []);
+});
+
+test("Gateways in other namespaces selecting the same proxies conflict too", () => {
+  const mesh = [...bookinfo(), ...parse(gateway("staging", "ingress-gateway", [server(80, ["bookinfo.example.com"])], "staging"))];
+  assert.deepEqual(brief(gatewayHostConflict(mesh)).map((f) => f.resource), ["Gateway/staging/staging"]);
 });

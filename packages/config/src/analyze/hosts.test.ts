@@ -21,6 +21,14 @@ test("name.namespace is a Service in that namespace, from anywhere", () => {
   assert.deepEqual(r?.kind === "service" && [r.namespace, r.name], ["bookinfo", "reviews"]);
 });
 
+test("Kubernetes-style FQDNs name the same Service", () => {
+  for (const host of ["reviews.bookinfo.svc", "reviews.bookinfo.svc.cluster.local"]) {
+    const r = resolveHost(host, "staging", index);
+    assert.deepEqual(r?.kind === "service" && [r.namespace, r.name], ["bookinfo", "reviews"], host);
+  }
+  assert.equal(hostKey("reviews.bookinfo.svc.cluster.local", "x", index), hostKey("reviews", "bookinfo", index));
+});
+
 test("other hosts match ServiceEntry hosts exactly, or under a wildcard", () => {
   const stripe = resolveHost("api.stripe.com", "bookinfo", index);
   assert.deepEqual(stripe?.kind === "external" && [stripe.entry.metadata.name, stripe.host], ["stripe", "api.stripe.com"]);

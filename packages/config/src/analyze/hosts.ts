@@ -5,6 +5,7 @@ import type { Resource, Service, ServiceEntry } from "../resource";
  * reference means:
  * - `name` in a resource of namespace `ns` is Service `name` in `ns`;
  * - `name.other` is Service `name` in namespace `other`;
+ * - `name.other.svc` and `name.other.svc.cluster.local` are the same (Kubernetes-style FQDNs);
  * - anything else (more dots, or no such Service) is looked up among ServiceEntry hosts:
  *   exact match first, then wildcard hosts (`*.example.com` matches any subdomain).
  */
@@ -32,6 +33,8 @@ export function buildHostIndex(resources: readonly Resource[]): HostIndex {
 
 /** The Service a host reference names by the naming rule alone (whether or not it exists). */
 export function serviceRef(host: string, fromNamespace: string): { namespace: string; name: string } | undefined {
+  const fqdn = /^([^.]+)\.([^.]+)\.svc(\.cluster\.local)?$/.exec(host);
+  if (fqdn) return { namespace: fqdn[2]!, name: fqdn[1]! };
   const parts = host.split(".");
   if (parts.length === 1) return { namespace: fromNamespace, name: host };
   if (parts.length === 2) return { namespace: parts[1]!, name: parts[0]! };

@@ -3,33 +3,32 @@ import type { PeerAuthentication, Resource, Service } from "../resource";
 import { sortedOfKind } from "./mesh";
 
 /**
- * Which PeerAuthentication governs a workload, as Istio decides it: the most specific wins —
- * one selecting the workload's service (and labels), else the namespace-wide one, else the
- * mesh-wide one in the root namespace. Ties go to the first by resource key.
+ * Which PeerAuthentication governs a workload, decided as the snapshot compiler decides it
+ * (apps/control distribution, after Istio): candidates live in the workload's namespace or
+ * the root namespace, name its service if they select one, and carry all their matchLabels;
+ * the most specific wins — workload (a service or labels selector) over namespace over mesh —
+ * and among equals the first by resource key.
  */
 export function effectivePeerAuthentication(
   resources: readonly Resource[],
   namespace: string,
   service: string,
-  /** The workload's labels; undefined asks about the whole Service, so label-narrowed policies are ignored. */
+  /** The workload's labels; undefined asks about the Service as a whole, treating label-narrowed policies as applying. */
   labels?: Record<string, string>,
 ): PeerAuthentication | undefined {
-  const all = sortedOfKind(resources, "PeerAuthentication");
-  const inNs = all.filter((pa) => pa.metadata.namespace === namespace);
-  const selects = (pa: PeerAuthentication): boolean => {
+  let best: PeerAuthentication | undefined;
+  let bestRank = 0;
+  for (const pa of sortedOfKind(resources, "PeerAuthentication")) {
+    const ns = pa.metadata.namespace;
     const sel = pa.spec.selector;
-    if (!sel || (sel.service === undefined && sel.matchLabels === undefined)) return false;
-    if (sel.service !== undefined && sel.service !== service) return false;
-    if (sel.matchLabels === undefined) return true;
-    return labels !== undefined && Object.entries(sel.matchLabels).every(([k, v]) => labels[k] === v);
-  };
-  const wide = (pa: PeerAuthentication) => !pa.spec.selector || (pa.spec.selector.service === undefined && pa.spec.selector.matchLabels === undefined);
-  return (
-    inNs.find((pa) => selects(pa) && pa.spec.selector?.matchLabels !== undefined) ??
-    inNs.find(selects) ??
-    inNs.find(wide) ??
-    all.find((pa) => pa.metadata.namespace === ROOT_NAMESPACE && wide(pa))
-  );
+    if (ns !== namespace && ns !== ROOT_NAMESPACE) continue;
+    if (sel?.service !== undefined && sel.service !== service) continue;
+    const matchLabels = Object.entries(sel?.matchLabels ?? {});
+    if (labels && !matchLabels.every(([k, v]) => labels[k] === v)) continue;
+    const rank = sel?.service !== undefined || matchLabels.length > 0 ? 3 : ns === namespace ? 2 : 1;
+    if (rank > bestRank) [best, bestRank] = [pa, rank];
+  }
+  return best;
 }
 
 /**
@@ -49,7 +48,7 @@ export function strictPorts(pa: PeerAuthentication, service: Service): { ports: 
   return { ports, path };
 }
 
-/** `PeerAuthentication ns/name (mesh-wide)`, for messages. */
+/** `PeerAuthentication/ns/name (mesh-wide)`, for messages. */
 export function describePeerAuthentication(pa: PeerAuthentication): string {
   const scope = pa.spec.selector ? "" : pa.metadata.namespace === ROOT_NAMESPACE ? " (mesh-wide)" : " (namespace-wide)";
   return `${resourceKey(pa)}${scope}`;

@@ -15,19 +15,19 @@ export const strictMtlsNoSidecar: Analyzer = (resources) => {
   const mesh = indexMesh(resources);
   const out: Finding[] = [];
   const reported = new Set<string>();
-  const report = (pa: PeerAuthentication, service: Service, who: string) => {
+  const report = (pa: PeerAuthentication, service: Service, who: string, target: string) => {
     const { ports, path } = strictPorts(pa, service);
     const key = `${describePeerAuthentication(pa)} ${service.metadata.namespace}/${service.metadata.name}`;
     if (ports.length === 0 || reported.has(key)) return;
     reported.add(key);
     const ns = service.metadata.namespace;
-    const fix = `add a PERMISSIVE PeerAuthentication in ${ns} selecting service ${service.metadata.name}, or run a sidecar there`;
+    const fix = `add a PERMISSIVE PeerAuthentication in ${ns} selecting ${target}, or run a sidecar there`;
     out.push(finding(STRICT_MTLS_NO_SIDECAR, "error", pa, path, `${describePeerAuthentication(pa)} requires mTLS on port ${ports.join(", ")} of ${who}, which has no sidecar and cannot accept mesh mTLS; ${fix}`));
   };
   for (const svc of ofKind(resources, "Service")) {
     if (svc.spec.sidecar) continue;
     const pa = effectivePeerAuthentication(resources, svc.metadata.namespace, svc.metadata.name);
-    if (pa) report(pa, svc, `Service ${svc.metadata.namespace}/${svc.metadata.name}`);
+    if (pa) report(pa, svc, `Service ${svc.metadata.namespace}/${svc.metadata.name}`, `service ${svc.metadata.name}`);
   }
   const byPolicy = new Map<string, { pa: PeerAuthentication; svc: Service; names: string[] }>();
   for (const w of ofKind(resources, "Workload")) {
@@ -41,7 +41,8 @@ export const strictMtlsNoSidecar: Analyzer = (resources) => {
     byPolicy.set(key, group);
   }
   for (const { pa, svc, names } of byPolicy.values()) {
-    report(pa, svc, `Workload${names.length > 1 ? "s" : ""} ${listNames(names)} of Service ${svc.metadata.namespace}/${svc.metadata.name}`);
+    const who = `Workload${names.length > 1 ? "s" : ""} ${listNames(names)} of Service ${svc.metadata.namespace}/${svc.metadata.name}`;
+    report(pa, svc, who, `${names.length > 1 ? "these workloads" : "this workload"} (service ${svc.metadata.name} and matchLabels only ${names.length > 1 ? "they carry" : "it carries"})`);
   }
   return out;
 };
