@@ -1,0 +1,230 @@
+import * as grpc from "@grpc/grpc-js";
+import type { ControlMessage } from "@trellis/proto";
+import { silentLogger } from "../log";
+import type { Logger } from "../log";
+import type { ValidHello } from "./parse-hello";
+import type { ConfigSource, EndpointRegistry, ProxySyncStatus, SyncStatusSink } from "./ports";
+import { ProxyConnection } from "./proxy-connection";
+import type { ConnectionEvents, IncomingMessage } from "./proxy-connection";
+import { GraceTimers } from "./grace-timers";
+import { PushCoalescer } from "./push-coalescer";
+import { configDiscoveryDefinition } from "./service-definition";
+import { SnapshotCompiler } from "./snapshot-compiler";
+import { SyncTracker } from "./sync-tracker";
+
+export interface ConfigDiscoveryServerOptions {
+  source: ConfigSource;
+  registry: EndpointRegistry;
+  /** Where sync status changes are recorded in batches; optional. */
+  statusSink?: SyncStatusSink;
+  /** This control-plane replica's id (recorded with registrations and statuses). */
+  replicaId: string;
+  /** Quiet window for coalescing change notifications, ms (default 50). */
+  quietMs?: number;
+  /** Longest a push waits while notifications keep coming, ms (default 250). */
+  maxDelayMs?: number;
+  /** How long a disconnected proxy's endpoint is kept in case it reconnects, ms (default 5000). */
+  disconnectGraceMs?: number;
+  /** How often sync status changes go to the sink, ms (default 1000). */
+  statusFlushMs?: number;
+  /** Delay before retrying a recompilation that failed (e.g. the database is down), ms (default 1000). */
+  retryMs?: number;
+  logger?: Logger;
+}
+
+/**
+ * The ConfigDiscovery gRPC service: one bidirectional stream per proxy.
+ *
+ * Hello → validate, register the endpoint, then (coalesced with other changes) compile and
+ * push the proxy's snapshot, unless it already holds that version. ACK/NACK update the sync
+ * status. notifyChanged() (new revision, endpoint changes, also from other replicas) leads,
+ * after the burst settles, to one recompilation and a push to each proxy whose version
+ * changed. A stream's end starts a grace period after which its endpoint is removed unless
+ * the proxy reconnected meanwhile.
+ *
+ * Usage: `const s = new ConfigDiscoveryServer(opts); const port = await s.listen("0.0.0.0:15010");`
+ * (or `s.addTo(existingGrpcServer)`), call `s.notifyChanged()` on every change, `await s.close()`
+ * on shutdown (proxies get a Goodbye and UNAVAILABLE, and reconnect to another replica).
+ */
+export class ConfigDiscoveryServer {
+  private readonly compiler = new SnapshotCompiler();
+  private readonly coalescer: PushCoalescer;
+  private readonly tracker: SyncTracker;
+  private readonly log: Logger;
+  private readonly streams = new Set<ProxyConnection>();
+  /** The current stream of each proxy that said Hello. */
+  private readonly proxies = new Map<string, ProxyConnection>();
+  /** Endpoint removals waiting out the grace period after a stream ended. */
+  private readonly grace: GraceTimers;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private grpcServer: grpc.Server | undefined;
+  private closing = false;
+
+  constructor(private readonly options: ConfigDiscoveryServerOptions) {
+    this.log = (options.logger ?? silentLogger).child({ module: "distribution", replica: options.replicaId });
+    this.coalescer = new PushCoalescer(() => this.recompute(), {
+      quietMs: options.quietMs ?? 50,
+      maxDelayMs: options.maxDelayMs ?? 250,
+      onError: (err) => this.recomputeFailed(err),
+    });
+    this.grace = new GraceTimers(options.disconnectGraceMs ?? 5000);
+    this.tracker = new SyncTracker({ replicaId: options.replicaId, sink: options.statusSink, flushMs: options.statusFlushMs ?? 1000, logger: this.log });
+  }
+
+  /** The handlers, for an app that registers the service on its own grpc.Server (see addTo). */
+  readonly implementation = {
+    streamConfig: (call: grpc.ServerDuplexStream<IncomingMessage, ControlMessage>): void => {
+      if (this.closing) {
+        call.emit("error", { code: grpc.status.UNAVAILABLE, details: "control plane replica is shutting down" });
+        return;
+      }
+      this.streams.add(new ProxyConnection(call, this.events));
+    },
+  };
+
+  /** Registers the service on an existing server. */
+  addTo(server: grpc.Server): void {
+    server.addService(configDiscoveryDefinition, this.implementation);
+  }
+
+  /** Starts a gRPC server of its own on `address` (`host:port`, port 0 = any); resolves to the bound port. */
+  async listen(address: string, credentials: grpc.ServerCredentials = grpc.ServerCredentials.createInsecure()): Promise<number> {
+    const server = new grpc.Server({ "grpc.keepalive_time_ms": 30_000, "grpc.keepalive_timeout_ms": 10_000 });
+    this.addTo(server);
+    const port = await new Promise<number>((resolve, reject) => server.bindAsync(address, credentials, (err, p) => (err ? reject(err) : resolve(p))));
+    this.grpcServer = server;
+    this.log.info("config discovery listening", { address, port });
+    return port;
+  }
+
+  /** Something the snapshots depend on changed (revision, endpoints); coalesced into one recompilation. */
+  notifyChanged(): void {
+    this.coalescer.trigger();
+  }
+
+  /** Sync status of every proxy connected to this replica, ordered by id. */
+  status(): ProxySyncStatus[] {
+    return this.tracker.status();
+  }
+
+  /** Runs a pending recompilation now and waits for it; tests and shutdown use it. */
+  async flush(): Promise<void> {
+    await this.coalescer.flush();
+  }
+
+  /** Ends every stream with Goodbye + UNAVAILABLE, flushes statuses and stops the server. */
+  async close(): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    await this.coalescer.close();
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.grace.clear();
+    for (const s of [...this.streams]) s.goodbye("TRELLIS_SHUTTING_DOWN", "control plane replica is shutting down; reconnect to another one", grpc.status.UNAVAILABLE);
+    await this.tracker.close();
+    const server = this.grpcServer;
+    if (!server) return;
+    await new Promise<void>((resolve) => {
+      const force = setTimeout(() => {
+        server.forceShutdown();
+        resolve();
+      }, 2000);
+      server.tryShutdown(() => {
+        clearTimeout(force);
+        resolve();
+      });
+    });
+  }
+
+  private readonly events: ConnectionEvents = {
+    hello: (conn, hello) => this.onHello(conn, hello),
+    sent: (conn, version) => this.tracker.sent(conn.id, version),
+    ack: (conn, version) => this.tracker.acked(conn.id, version),
+    nack: (conn, version, reason) => {
+      this.log.warn("proxy refused a snapshot", { proxy: conn.id, version, reason });
+      this.tracker.nacked(conn.id, version, reason);
+    },
+    closed: (conn) => this.onClosed(conn),
+  };
+
+  private async onHello(conn: ProxyConnection, hello: ValidHello): Promise<void> {
+    const id = hello.proxy.id;
+    this.grace.cancel(id);
+    const previous = this.proxies.get(id);
+    this.proxies.set(id, conn);
+    previous?.goodbye("TRELLIS_SUPERSEDED", `a newer stream of proxy '${id}' replaced this one`, grpc.status.ABORTED);
+    const e = hello.endpoint;
+    this.tracker.connected({ proxyId: id, workload: e.workload, service: e.service, namespace: e.namespace, address: e.address, proxyVersion: e.proxyVersion });
+    await this.options.registry.register(e, this.options.replicaId);
+    this.log.info("proxy connected", { proxy: id, peer: conn.peer, lastVersion: hello.lastVersion || undefined });
+    if (conn.closed) return;
+    conn.ready = true;
+    // The first snapshot goes out with the coalesced recompilation, which also carries the
+    // new endpoint to every other proxy: a reconnect storm compiles once, not once per proxy.
+    this.notifyChanged();
+  }
+
+  private onClosed(conn: ProxyConnection): void {
+    this.streams.delete(conn);
+    const id = conn.hello?.proxy.id;
+    if (id === undefined || this.proxies.get(id) !== conn) return; // no Hello, or superseded by a newer stream
+    this.proxies.delete(id);
+    this.tracker.disconnected(id);
+    this.log.info("proxy disconnected", { proxy: id });
+    if (this.closing) return;
+    this.grace.schedule(id, () => void this.removeEndpoint(id));
+  }
+
+  private async removeEndpoint(id: string): Promise<void> {
+    if (this.proxies.has(id) || this.closing) return;
+    try {
+      await this.options.registry.disconnected(id, this.options.replicaId);
+      const back = this.proxies.get(id)?.hello; // reconnected while the removal was in flight
+      if (back) await this.options.registry.register(back.endpoint, this.options.replicaId);
+      this.notifyChanged();
+    } catch (err) {
+      this.log.error("could not remove a disconnected endpoint", { proxy: id, error: String(err) });
+    }
+  }
+
+  private async recompute(): Promise<void> {
+    if (this.proxies.size === 0) return; // nobody to push to; the next recompilation loads fresh inputs
+    const [config, endpoints] = await Promise.all([this.options.source.snapshot(), this.options.registry.list()]);
+    this.compiler.update({ revision: config.revision, resources: config.resources, endpoints });
+    let n = 0;
+    for (const conn of [...this.proxies.values()]) {
+      if (++n % 100 === 0) await new Promise((r) => setImmediate(r)); // let ACKs and hellos in during a large push
+      if (conn.ready && !conn.closed) this.pushTo(conn);
+    }
+  }
+
+  private pushTo(conn: ProxyConnection): void {
+    const hello = conn.hello;
+    if (!hello) return;
+    const id = hello.proxy.id;
+    let compiled;
+    try {
+      compiled = this.compiler.compile(hello.proxy);
+    } catch (err) {
+      this.log.error("snapshot compilation failed", { proxy: id, error: String(err) });
+      return;
+    }
+    this.tracker.compiled(id, compiled.version, compiled.revision);
+    if (compiled.version === conn.targetVersion) return;
+    if (conn.targetVersion === null && compiled.version === hello.lastVersion) {
+      conn.targetVersion = compiled.version; // the proxy restored this very snapshot (e.g. from disk)
+      this.tracker.acked(id, compiled.version);
+      return;
+    }
+    conn.push(compiled);
+  }
+
+  private recomputeFailed(err: unknown): void {
+    this.log.error("snapshot recompilation failed; proxies keep their current snapshot", { error: String(err), retryMs: this.options.retryMs ?? 1000 });
+    if (this.retryTimer || this.closing) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      this.notifyChanged();
+    }, this.options.retryMs ?? 1000);
+    this.retryTimer.unref();
+  }
+}

@@ -1,0 +1,173 @@
+import { status } from "@grpc/grpc-js";
+import type { ServerDuplexStream } from "@grpc/grpc-js";
+import { SNAPSHOT_CONTENT_TYPE } from "@trellis/proto";
+import type { ControlMessage, ProxyMessage } from "@trellis/proto";
+import { parseHello } from "./parse-hello";
+import type { ValidHello } from "./parse-hello";
+import { ProtocolError } from "./protocol-error";
+import type { CompiledSnapshot } from "./snapshot-compiler";
+
+/** What the deserializer hands over instead of a ProxyMessage when the bytes do not decode. */
+export class MalformedMessage {
+  constructor(readonly error: string) {}
+}
+
+export type IncomingMessage = ProxyMessage | MalformedMessage;
+
+/** What a connection reports to the server. Callbacks run after the protocol checks passed. */
+export interface ConnectionEvents {
+  hello(conn: ProxyConnection, hello: ValidHello): Promise<void>;
+  sent(conn: ProxyConnection, version: string): void;
+  ack(conn: ProxyConnection, version: string): void;
+  nack(conn: ProxyConnection, version: string, reason: string): void;
+  /** The stream ended, whatever the cause; called once. */
+  closed(conn: ProxyConnection): void;
+}
+
+/** Versions remembered per stream for checking ACK/NACKs; far more than a proxy ever leaves unanswered. */
+const REMEMBERED_VERSIONS = 256;
+
+/**
+ * One proxy's stream: enforces the protocol (Hello first and once; ACK/NACK only for versions
+ * sent on this stream; well-formed messages), and writes snapshots with flow control — at
+ * most one snapshot is handed to gRPC at a time; while the stream is backed up (write()
+ * returned false, or the last write has not completed) only the newest pending snapshot is
+ * kept, so a slow proxy gets the latest configuration, not every intermediate one.
+ *
+ * A protocol error ends this stream only: Goodbye(code, reason), then the gRPC status.
+ */
+export class ProxyConnection {
+  /** Set once the Hello passed validation. */
+  hello: ValidHello | undefined;
+  /** Set once the Hello was processed (endpoint registered): snapshots may be pushed. */
+  ready = false;
+  /** The newest version handed to push(), written or waiting; null before the first. */
+  targetVersion: string | null = null;
+  closed = false;
+  private helloSeen = false;
+  private readonly sentVersions = new Set<string>();
+  private waiting: CompiledSnapshot | undefined;
+  private inFlight = false;
+  private drainPending = false;
+
+  constructor(
+    private readonly call: ServerDuplexStream<IncomingMessage, ControlMessage>,
+    private readonly events: ConnectionEvents,
+  ) {
+    call.on("data", (msg: IncomingMessage) => this.receive(msg));
+    call.on("end", () => this.end());
+    call.on("cancelled", () => this.finish());
+    call.on("error", () => this.finish());
+    call.on("close", () => this.finish());
+  }
+
+  /** The proxy's id (`namespace/workload`) once it said Hello; empty before. */
+  get id(): string {
+    return this.hello?.proxy.id ?? "";
+  }
+
+  /** The peer address, for logs. */
+  get peer(): string {
+    return this.call.getPeer();
+  }
+
+  /** Sends `snapshot` now, or as soon as the stream has room (replacing any older waiting one). */
+  push(snapshot: CompiledSnapshot): void {
+    if (this.closed) return;
+    this.targetVersion = snapshot.version;
+    if (this.inFlight || this.drainPending) {
+      this.waiting = snapshot;
+      return;
+    }
+    this.write(snapshot);
+  }
+
+  /** Sends a Goodbye and ends the stream with a non-OK status. */
+  goodbye(code: string, reason: string, grpcStatus: status): void {
+    if (this.closed) return;
+    this.call.write({ message: { $case: "goodbye", value: { code, reason } } });
+    this.call.emit("error", { code: grpcStatus, details: reason });
+    this.finish();
+  }
+
+  private write(snapshot: CompiledSnapshot): void {
+    this.remember(snapshot.version);
+    this.inFlight = true;
+    const msg: ControlMessage = { message: { $case: "snapshot", value: { version: snapshot.version, contentType: SNAPSHOT_CONTENT_TYPE, body: snapshot.body() } } };
+    const ok = this.call.write(msg, () => {
+      this.inFlight = false;
+      this.writeWaiting();
+    });
+    this.events.sent(this, snapshot.version);
+    if (!ok) {
+      this.drainPending = true;
+      this.call.once("drain", () => {
+        this.drainPending = false;
+        this.writeWaiting();
+      });
+    }
+  }
+
+  private writeWaiting(): void {
+    if (this.closed || this.inFlight || this.drainPending || !this.waiting) return;
+    const next = this.waiting;
+    this.waiting = undefined;
+    this.write(next);
+  }
+
+  private remember(version: string): void {
+    this.sentVersions.delete(version);
+    this.sentVersions.add(version);
+    if (this.sentVersions.size > REMEMBERED_VERSIONS) {
+      const oldest = this.sentVersions.values().next().value;
+      if (oldest !== undefined) this.sentVersions.delete(oldest);
+    }
+  }
+
+  private receive(msg: IncomingMessage): void {
+    if (this.closed) return;
+    try {
+      this.check(msg);
+    } catch (err) {
+      if (!(err instanceof ProtocolError)) throw err;
+      this.goodbye(err.code, err.message, err.grpcStatus);
+    }
+  }
+
+  private check(msg: IncomingMessage): void {
+    if (msg instanceof MalformedMessage) {
+      throw new ProtocolError("TRELLIS_MALFORMED_MESSAGE", `could not decode a ProxyMessage: ${msg.error}`, status.INVALID_ARGUMENT);
+    }
+    const m = msg.message;
+    if (m === undefined) throw new ProtocolError("TRELLIS_EMPTY_MESSAGE", "ProxyMessage has none of hello, ack or nack set", status.INVALID_ARGUMENT);
+    if (m.$case === "hello") {
+      if (this.helloSeen) throw new ProtocolError("TRELLIS_DUPLICATE_HELLO", "a second Hello on the same stream; open a new stream to change identity", status.FAILED_PRECONDITION);
+      this.helloSeen = true;
+      this.hello = parseHello(m.value);
+      this.events.hello(this, this.hello).catch((err: unknown) => {
+        this.goodbye("TRELLIS_HELLO_FAILED", `could not register the endpoint: ${String(err)}; retry later`, status.UNAVAILABLE);
+      });
+      return;
+    }
+    if (!this.helloSeen) throw new ProtocolError("TRELLIS_HELLO_REQUIRED", `the first message on a stream must be a Hello, not ${m.$case === "ack" ? "an Ack" : "a Nack"}`, status.FAILED_PRECONDITION);
+    const version = m.value.version;
+    if (!this.sentVersions.has(version)) {
+      throw new ProtocolError("TRELLIS_UNKNOWN_VERSION", `${m.$case === "ack" ? "Ack" : "Nack"} for version '${version}', which was never sent on this stream`, status.FAILED_PRECONDITION);
+    }
+    if (m.$case === "ack") this.events.ack(this, version);
+    else this.events.nack(this, version, m.value.reason || "(no reason given)");
+  }
+
+  /** The proxy half-closed: end our side with OK. */
+  private end(): void {
+    if (!this.closed) this.call.end();
+    this.finish();
+  }
+
+  private finish(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.waiting = undefined;
+    this.events.closed(this);
+  }
+}

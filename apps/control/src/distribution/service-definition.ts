@@ -1,0 +1,22 @@
+import type { ServiceDefinition } from "@grpc/grpc-js";
+import { ConfigDiscoveryService, ProxyMessage } from "@trellis/proto";
+import { MalformedMessage } from "./proxy-connection";
+import type { IncomingMessage } from "./proxy-connection";
+
+/**
+ * The generated ConfigDiscovery service definition with a tolerant request deserializer:
+ * bytes that do not decode become a MalformedMessage, which the connection answers with a
+ * Goodbye naming the problem and INVALID_ARGUMENT — instead of grpc-js's bare INTERNAL status.
+ */
+export const configDiscoveryDefinition = {
+  streamConfig: {
+    ...ConfigDiscoveryService.streamConfig,
+    requestDeserialize: (buf: Buffer): IncomingMessage => {
+      try {
+        return ProxyMessage.decode(buf);
+      } catch (err) {
+        return new MalformedMessage(err instanceof Error ? err.message : String(err));
+      }
+    },
+  },
+} satisfies ServiceDefinition;
