@@ -194,4 +194,19 @@ describe("embedded PGlite", () => {
       await dir.remove();
     }
   });
+
+  it("refuses a directory another instance has open, and takes over a dead owner's lock", async () => {
+    const dir = await tempDataDir();
+    try {
+      const first = await openDatabase({ dataDir: dir.path });
+      await assert.rejects(openDatabase({ dataDir: dir.path }), (e: unknown) => e instanceof DatabaseUnavailableError && /in use by this process/.test(e.message));
+      await first.close();
+      await writeFile(join(dir.path, "trellis.lock"), "2147483646"); // a pid no process has
+      const again = await openDatabase({ dataDir: dir.path });
+      assert.equal(await readFile(join(dir.path, "trellis.lock"), "utf8"), String(process.pid));
+      await again.close();
+    } finally {
+      await dir.remove();
+    }
+  });
 });

@@ -1,6 +1,7 @@
 import { mkdir } from "node:fs/promises";
 import { resolve } from "node:path";
 import { PGlite, type Transaction } from "@electric-sql/pglite";
+import { lockDataDir } from "./data-dir-lock";
 import { DatabaseUnavailableError, describeCause } from "./errors";
 import { normalizeParams, UTC_TIMESTAMP_PARSERS, type Row, type SqlSession } from "./session";
 
@@ -14,21 +15,27 @@ type Queryable = Pick<PGlite | Transaction, "query" | "exec">;
 export class PgliteBackend {
   readonly target: string;
 
-  private constructor(readonly client: PGlite, dataDir: string) {
+  private constructor(
+    readonly client: PGlite,
+    dataDir: string,
+    private readonly unlock: () => void,
+  ) {
     this.target = `pglite:${dataDir}`;
   }
 
   static async open(dataDir: string): Promise<PgliteBackend> {
     const dir = resolve(dataDir);
     await mkdir(dir, { recursive: true });
+    const unlock = lockDataDir(dir);
     let client: PGlite;
     try {
       client = await PGlite.create(dir);
       await client.exec("SET TIME ZONE 'UTC'");
     } catch (err) {
+      unlock();
       throw new DatabaseUnavailableError(`pglite:${dir}`, `cannot open the embedded database: ${describeCause(err)}`);
     }
-    return new PgliteBackend(client, dir);
+    return new PgliteBackend(client, dir, unlock);
   }
 
   async query<R extends object>(text: string, params?: readonly unknown[], on: Queryable = this.client): Promise<R[]> {
@@ -50,6 +57,10 @@ export class PgliteBackend {
   }
 
   async close(): Promise<void> {
-    if (!this.client.closed) await this.client.close();
+    try {
+      if (!this.client.closed) await this.client.close();
+    } finally {
+      this.unlock();
+    }
   }
 }
