@@ -34,7 +34,10 @@ function dataOf(cause: unknown): ErrorData {
 
 const t = initTRPC.context<Context>().create({
   errorFormatter({ shape, error }) {
-    return { ...shape, data: { ...shape.data, stack: undefined, ...dataOf(error.cause) } };
+    const data = dataOf(error.cause);
+    // zod's default message is a JSON dump; say instead which field is wrong and why.
+    const message = error.cause instanceof ZodError && data.issues ? `invalid input: ${data.issues.map((i) => `${i.path || "(input)"}: ${i.message}`).join("; ")}` : shape.message;
+    return { ...shape, message, data: { ...shape.data, stack: undefined, ...data } };
   },
 });
 

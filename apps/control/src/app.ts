@@ -1,0 +1,127 @@
+import type { Endpoint } from "@trellis/config";
+import { LocalChangeBus } from "./changes/local-change-bus";
+import { PgChangeBus } from "./changes/pg-change-bus";
+import type { ChangeBus } from "./changes/change-bus";
+import { openDatabase, type Database } from "./db/open-database";
+import { ConfigDiscoveryServer } from "./distribution";
+import type { EndpointRegistry, ProxySyncStatus } from "./distribution/ports";
+import type { Env } from "./env";
+import { createApiServer, listen } from "./http-server";
+import type { Logger } from "./log";
+import { EndpointRepo } from "./registry/endpoint-repo";
+import { ProxyStatusRepo } from "./registry/proxy-status-repo";
+import { ResourceStore } from "./revisions/store";
+import type { ControlServices } from "./services";
+
+/** A running control-plane replica. */
+export interface ControlPlane {
+  apiUrl: string;
+  grpcAddress: string;
+  replicaId: string;
+  db: Database;
+  store: ResourceStore;
+  distribution: ConfigDiscoveryServer;
+  close(): Promise<void>;
+}
+
+/** How often this replica heartbeats its endpoints, collects expired ones and re-checks the head revision. */
+const HOUSEKEEPING_MS = 5_000;
+/** Endpoints whose replica has not heartbeated for this long are removed (the replica died). */
+const REPLICA_DEAD_MS = 30_000;
+
+/**
+ * Starts one replica: database (waiting for it with backoff) and migrations, the store, the
+ * change bus between replicas, the gRPC config stream and the HTTP API. Every committed
+ * revision and endpoint change is published on the bus; every replica (this one included)
+ * recompiles and pushes on what it hears.
+ */
+export async function startControlPlane(env: Env, log: Logger): Promise<ControlPlane> {
+  const replicaId = env.TRELLIS_REPLICA_ID;
+  const db = await openDatabase({ databaseUrl: env.DATABASE_URL, dataDir: env.TRELLIS_DATA_DIR, log });
+  const bus: ChangeBus = env.DATABASE_URL ? await PgChangeBus.start(env.DATABASE_URL, replicaId, log) : new LocalChangeBus();
+  const publish = (e: Parameters<ChangeBus["publish"]>[0]) => bus.publish(e).catch((err: Error) => log.warn("could not publish change", { cause: err.message }));
+
+  const store = new ResourceStore(db, { log, onCommitted: (revision) => void publish({ type: "config", revision, origin: replicaId }) });
+  const endpointRepo = new EndpointRepo(db);
+  const statusRepo = new ProxyStatusRepo(db);
+  const registry: EndpointRegistry = {
+    register: async (ep: Endpoint, rid: string) => {
+      await endpointRepo.register(ep, rid);
+      void publish({ type: "endpoints", origin: replicaId });
+    },
+    disconnected: async (id: string, rid: string) => {
+      await endpointRepo.disconnected(id, rid);
+      void publish({ type: "endpoints", origin: replicaId });
+    },
+    list: () => endpointRepo.list(),
+  };
+  const distribution = new ConfigDiscoveryServer({
+    source: { snapshot: () => store.snapshot() },
+    registry,
+    statusSink: statusRepo,
+    replicaId,
+    quietMs: env.TRELLIS_PUSH_DEBOUNCE_MS,
+    maxDelayMs: env.TRELLIS_PUSH_MAX_DELAY_MS,
+    disconnectGraceMs: env.TRELLIS_ENDPOINT_GRACE_MS,
+    logger: log,
+  });
+  const unsubscribe = bus.subscribe(() => distribution.notifyChanged());
+
+  const services: ControlServices = {
+    store,
+    replicaId,
+    endpoints: { list: (f) => endpointRepo.list(f ?? {}) },
+    proxies: { status: (f) => proxyStatus(statusRepo, distribution, f ?? {}) },
+  };
+  const api = createApiServer({ services, log, ready: async () => void (await db.sql("SELECT 1")) });
+  const grpcPort = await distribution.listen(`${env.TRELLIS_HOST}:${env.TRELLIS_GRPC_PORT}`);
+  const apiPort = await listen(api, env.TRELLIS_HOST, env.TRELLIS_API_PORT);
+
+  let lastHead = await store.head();
+  const housekeeping = setInterval(() => {
+    void (async () => {
+      await endpointRepo.touchReplica(replicaId);
+      const now = Date.now();
+      const removed = await endpointRepo.deleteStale({ disconnectedBefore: new Date(now - env.TRELLIS_ENDPOINT_GRACE_MS - HOUSEKEEPING_MS), lastSeenBefore: new Date(now - REPLICA_DEAD_MS) });
+      if (removed.length) void publish({ type: "endpoints", origin: replicaId });
+      await statusRepo.deleteDisconnected(new Date(now - REPLICA_DEAD_MS));
+      // Safety net for a lost notification: a head we have not pushed yet triggers a push.
+      const head = await store.head();
+      if (head !== lastHead) distribution.notifyChanged();
+      lastHead = head;
+    })().catch((err: Error) => log.warn("housekeeping failed", { cause: err.message }));
+  }, HOUSEKEEPING_MS);
+  housekeeping.unref();
+
+  const host = env.TRELLIS_HOST.includes(":") ? `[${env.TRELLIS_HOST}]` : env.TRELLIS_HOST;
+  return {
+    apiUrl: `http://${host}:${apiPort}`,
+    grpcAddress: `${host}:${grpcPort}`,
+    replicaId,
+    db,
+    store,
+    distribution,
+    async close() {
+      clearInterval(housekeeping);
+      unsubscribe();
+      await new Promise<void>((resolve) => {
+        api.close(() => resolve());
+        api.closeAllConnections();
+      });
+      await distribution.close();
+      await bus.close();
+      await db.close();
+    },
+  };
+}
+
+/** Statuses from the shared table, with this replica's in-memory view (fresher) on top. */
+async function proxyStatus(repo: ProxyStatusRepo, distribution: ConfigDiscoveryServer, filter: { namespace?: string; service?: string }): Promise<ProxySyncStatus[]> {
+  const merged = new Map((await repo.list(filter)).map((s) => [s.proxyId, s]));
+  for (const s of distribution.status()) {
+    if (filter.namespace && s.namespace !== filter.namespace) continue;
+    if (filter.service && s.service !== filter.service) continue;
+    merged.set(s.proxyId, s);
+  }
+  return [...merged.values()].filter((s) => s.disconnectedAt === null).sort((a, b) => a.proxyId.localeCompare(b.proxyId));
+}

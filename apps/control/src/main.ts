@@ -1,0 +1,32 @@
+#!/usr/bin/env -S node --import tsx
+/**
+ * trellis-control: starts one control-plane replica and prints where it listens. The first
+ * stdout line is JSON ({"event":"listening",...}) so launchers and tests can read the ports.
+ */
+import { startControlPlane } from "./app";
+import { readEnv, redactUrl } from "./env";
+import { createLogger } from "./log";
+
+const env = readEnv();
+const log = createLogger(env.TRELLIS_LOG_LEVEL, { replica: env.TRELLIS_REPLICA_ID });
+log.info("starting control plane", { database: env.DATABASE_URL ? redactUrl(env.DATABASE_URL) : `embedded PGlite in ${env.TRELLIS_DATA_DIR}` });
+
+const cp = await startControlPlane(env, log);
+process.stdout.write(JSON.stringify({ event: "listening", api: cp.apiUrl, grpc: cp.grpcAddress, replica: cp.replicaId, database: cp.db.backend }) + "\n");
+process.stdout.write(`Trellis control plane ready\n  API (tRPC):   ${cp.apiUrl}/trpc\n  config gRPC:  ${cp.grpcAddress}\n  database:     ${cp.db.backend === "postgres" ? cp.db.target : `embedded PGlite (${env.TRELLIS_DATA_DIR})`}\n`);
+
+let stopping = false;
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.on(signal, () => {
+    if (stopping) return;
+    stopping = true;
+    log.info("shutting down", { signal });
+    cp.close().then(
+      () => process.exit(0),
+      (err: Error) => {
+        log.error("shutdown failed", { cause: err.message });
+        process.exit(1);
+      },
+    );
+  });
+}
