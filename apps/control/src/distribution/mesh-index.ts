@@ -76,14 +76,13 @@ export interface MeshIndex {
   gateways: readonly Gateway[];
 }
 
-/** `a.b.svc` and `a.b.svc.cluster.local` name Service `a` in namespace `b`, as `a.b` does. */
-function stripSvcSuffix(host: string): string {
-  return host.replace(/\.svc(\.cluster\.local)?$/, "");
-}
-
-/** The canonical outbound host a reference written in `fromNamespace` names; undefined when nothing in the mesh has it. */
+/**
+ * The canonical outbound host a reference written in `fromNamespace` names; undefined when
+ * nothing in the mesh has it. Resolution is @trellis/config's resolveHost, so analyze and the
+ * compiler agree on what a host means (`.svc` FQDNs included).
+ */
 export function canonicalHost(hostIndex: HostIndex, host: string, fromNamespace: string): string | undefined {
-  const r = resolveHost(stripSvcSuffix(host), fromNamespace, hostIndex);
+  const r = resolveHost(host, fromNamespace, hostIndex);
   if (!r) return undefined;
   return r.kind === "service" ? `${r.name}.${r.namespace}` : r.host;
 }
