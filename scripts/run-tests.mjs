@@ -3,7 +3,7 @@
 // (`*.test.ts` under packages/*/src and apps/*/src) and integration tests under apps/*/test.
 // Integration suites need the PostgreSQL server on 127.0.0.1:5432 (see .ci/run).
 import { spawnSync } from "node:child_process";
-import { readdirSync, statSync } from "node:fs";
+import { existsSync, readdirSync, statSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -22,7 +22,7 @@ function walk(dir, out) {
 }
 
 const filter = process.argv.slice(2);
-let files = roots.flatMap((r) => walk(path.join(root, r), [])).sort();
+let files = roots.filter((r) => existsSync(path.join(root, r))).flatMap((r) => walk(path.join(root, r), [])).sort();
 if (filter.length) files = files.filter((f) => filter.some((x) => f.includes(x)));
 if (files.length === 0) {
   console.error("no test files found");
