@@ -1,0 +1,60 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+const MAIN = path.join(repoRoot, "apps/control/src/main.ts");
+
+/** A control plane running as its own `node` process (so its RSS and CPU are its own). */
+export interface ControlProcess {
+  child: ChildProcess;
+  pid: number;
+  api: string;
+  grpcPort: number;
+  stderr(): string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts apps/control/src/main.ts (ports 0) with `env` and extra node flags (e.g. --cpu-prof,
+ * which NODE_OPTIONS refuses), and waits for its first stdout line, `{"event":"listening",…}`.
+ * Like apps/control/test/helpers/process.ts, plus `nodeArgs`. The pid is node's itself.
+ */
+export async function startControlProcess(env: Record<string, string>, nodeArgs: string[] = [], timeoutMs = 120_000): Promise<ControlProcess> {
+  const child = spawn(process.execPath, [...nodeArgs, "--import", "tsx", MAIN], {
+    cwd: repoRoot,
+    env: { PATH: process.env.PATH ?? "", TRELLIS_API_PORT: "0", TRELLIS_GRPC_PORT: "0", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let err = "";
+  child.stderr.on("data", (d: Buffer) => (err = (err + d.toString()).slice(-20_000)));
+  const listening = await new Promise<{ api: string; grpc: string }>((resolve, reject) => {
+    let out = "";
+    const timer = setTimeout(() => (child.kill("SIGKILL"), reject(new Error(`control plane did not start in ${timeoutMs} ms; stderr:\n${err}`))), timeoutMs);
+    const onData = (d: Buffer) => {
+      out += d.toString();
+      const nl = out.indexOf("\n");
+      if (nl < 0) return;
+      clearTimeout(timer);
+      child.stdout.off("data", onData);
+      child.stdout.resume(); // keep draining the banner
+      resolve(JSON.parse(out.slice(0, nl)) as { api: string; grpc: string });
+    };
+    child.stdout.on("data", onData);
+    child.once("exit", (code) => (clearTimeout(timer), reject(new Error(`control plane exited with ${code}; stderr:\n${err}`))));
+  });
+  return {
+    child,
+    pid: child.pid as number,
+    api: listening.api,
+    grpcPort: Number(listening.grpc.split(":").pop()),
+    stderr: () => err,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
+        child.once("exit", () => resolve());
+        child.kill("SIGTERM");
+        setTimeout(() => child.kill("SIGKILL"), 10_000).unref();
+      }),
+  };
+}

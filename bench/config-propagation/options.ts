@@ -1,0 +1,75 @@
+import { parseArgs } from "node:util";
+
+export interface Options {
+  proxies: number;
+  services: number;
+  writes: number;
+  database: "postgres" | "pglite";
+  fleetProcs: number;
+  json: boolean;
+  /** Pause between two measured changes, ms. */
+  pauseMs: number;
+  /** Whole-run limit, ms; also bounds the connect phases. */
+  timeoutMs: number;
+  /** When set, the control plane writes a V8 CPU profile there (--cpu-prof). */
+  cpuProfDir: string | undefined;
+  /** Skip the floor peer (for profiling runs only; ratios are then absent). */
+  noFloor: boolean;
+}
+
+export const USAGE = `usage: npm run bench:config-propagation -- [options]
+  --proxies N        fake proxies (default 1000)
+  --services S       services in the mesh (default 1000)
+  --writes W         measured edits of svc-0's route (default 20)
+  --database D       postgres (fresh database on 127.0.0.1:5432, dropped at the end) | pglite (default postgres)
+  --fleet-procs K    processes holding the fake proxies (default 1 up to 2000 proxies, then one per 2000)
+  --pause-ms MS      pause between edits (default 300)
+  --timeout-s SEC    overall limit (default 600)
+  --cpu-prof DIR     write a CPU profile of the control plane into DIR
+  --no-floor         skip the transport-floor peer
+  --json             machine-readable output`;
+
+function int(name: string, v: string | undefined, def: number, min: number): number {
+  if (v === undefined) return def;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer ≥ ${min}, got '${v}'\n${USAGE}`);
+  return n;
+}
+
+export function parseOptions(argv: string[]): Options {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      proxies: { type: "string" },
+      services: { type: "string" },
+      writes: { type: "string" },
+      database: { type: "string" },
+      "fleet-procs": { type: "string" },
+      "pause-ms": { type: "string" },
+      "timeout-s": { type: "string" },
+      "cpu-prof": { type: "string" },
+      "no-floor": { type: "boolean" },
+      json: { type: "boolean" },
+      help: { type: "boolean" },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  const proxies = int("proxies", values.proxies, 1000, 1);
+  const database = values.database ?? "postgres";
+  if (database !== "postgres" && database !== "pglite") throw new Error(`--database must be 'postgres' or 'pglite', got '${database}'\n${USAGE}`);
+  return {
+    proxies,
+    services: int("services", values.services, 1000, 1),
+    writes: int("writes", values.writes, 20, 1),
+    database,
+    fleetProcs: Math.min(proxies, int("fleet-procs", values["fleet-procs"], Math.max(1, Math.ceil(proxies / 2000)), 1)),
+    json: values.json ?? false,
+    pauseMs: int("pause-ms", values["pause-ms"], 300, 0),
+    timeoutMs: int("timeout-s", values["timeout-s"], 600, 1) * 1000,
+    cpuProfDir: values["cpu-prof"],
+    noFloor: values["no-floor"] ?? false,
+  };
+}

@@ -1,0 +1,80 @@
+import { readFileSync } from "node:fs";
+
+/** Resident set size of process `pid` in MB (VmRSS from /proc), or undefined once it is gone. */
+export function rssMb(pid: number): number | undefined {
+  try {
+    const m = /^VmRSS:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+    return m ? Number(m[1]) / 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** CPU time (user + system) process `pid` has used so far, in seconds; undefined once it is gone. */
+export function cpuSeconds(pid: number): number | undefined {
+  try {
+    // Fields after the parenthesised command name: state is field 3, utime 14, stime 15 (man 5 proc).
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / 100; // USER_HZ is 100 on Linux
+  } catch {
+    return undefined;
+  }
+}
+
+/** CPU seconds used so far by all of `pids` together. */
+export function cpuSecondsOf(pids: readonly number[]): number {
+  return pids.reduce((sum, pid) => sum + (cpuSeconds(pid) ?? 0), 0);
+}
+
+/**
+ * Samples one process's RSS every `intervalMs` (the child is `node` itself, started with
+ * `--import tsx`, so its pid is the process whose memory we want). Keeps the peak and the
+ * latest value. Stop it with stop(); its timer never keeps the benchmark alive.
+ */
+export class RssSampler {
+  peakMb = 0;
+  lastMb = 0;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(
+    readonly pid: number,
+    intervalMs = 100,
+  ) {
+    this.sample();
+    this.timer = setInterval(() => this.sample(), intervalMs);
+    this.timer.unref();
+  }
+
+  /** Takes a sample now and returns it (MB). */
+  sample(): number {
+    const mb = rssMb(this.pid);
+    if (mb !== undefined) {
+      this.lastMb = mb;
+      if (mb > this.peakMb) this.peakMb = mb;
+    }
+    return this.lastMb;
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+}
+
+/** Cumulative CPU jiffies of the whole machine (first line of /proc/stat). */
+export function machineTicks(): { busy: number; steal: number; total: number } {
+  try {
+    const f = readFileSync("/proc/stat", "utf8").split("\n", 1)[0]!.trim().split(/\s+/).slice(1).map(Number);
+    const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] = f;
+    return { busy: user + nice + system + irq + softirq, steal, total: user + nice + system + idle + iowait + irq + softirq + steal };
+  } catch {
+    return { busy: 0, steal: 0, total: 0 };
+  }
+}
+
+/** Busy and stolen (hypervisor) CPU share of the machine between two machineTicks() readings, in %. */
+export function machineLoad(a: ReturnType<typeof machineTicks>, b: ReturnType<typeof machineTicks>): { busyPct: number; stealPct: number } {
+  const total = b.total - a.total;
+  if (total <= 0) return { busyPct: Number.NaN, stealPct: Number.NaN };
+  return { busyPct: (100 * (b.busy - a.busy)) / total, stealPct: (100 * (b.steal - a.steal)) / total };
+}
