@@ -65,7 +65,12 @@ export async function startControlPlane(env: Env, log: Logger): Promise<ControlP
     disconnectGraceMs: env.TRELLIS_ENDPOINT_GRACE_MS,
     logger: log,
   });
-  const unsubscribe = bus.subscribe(() => distribution.notifyChanged());
+  // The newest revision announced on the bus (already being pushed); the housekeeping safety net below re-pushes only a head beyond it.
+  let lastHead = 0;
+  const unsubscribe = bus.subscribe((e) => {
+    if (e.type === "config") lastHead = Math.max(lastHead, e.revision);
+    distribution.notifyChanged();
+  });
 
   const services: ControlServices = {
     store,
@@ -77,7 +82,7 @@ export async function startControlPlane(env: Env, log: Logger): Promise<ControlP
   const grpcPort = await distribution.listen(`${env.TRELLIS_HOST}:${env.TRELLIS_GRPC_PORT}`);
   const apiPort = await listen(api, env.TRELLIS_HOST, env.TRELLIS_API_PORT);
 
-  let lastHead = await store.head();
+  lastHead = Math.max(lastHead, await store.head());
   const housekeeping = setInterval(() => {
     void (async () => {
       await endpointRepo.touchReplica(replicaId);
@@ -87,8 +92,8 @@ export async function startControlPlane(env: Env, log: Logger): Promise<ControlP
       await statusRepo.deleteDisconnected(new Date(now - REPLICA_DEAD_MS));
       // Safety net for a lost notification: a head we have not pushed yet triggers a push.
       const head = await store.head();
-      if (head !== lastHead) distribution.notifyChanged();
-      lastHead = head;
+      if (head > lastHead) distribution.notifyChanged();
+      lastHead = Math.max(lastHead, head);
     })().catch((err: Error) => log.warn("housekeeping failed", { cause: err.message }));
   }, HOUSEKEEPING_MS);
   housekeeping.unref();
