@@ -32,7 +32,9 @@ const CHANNEL_OPTIONS: grpc.ChannelOptions = { "grpc.use_local_subchannel_pool":
 
 function open(target: string, index: number, services: number): FakeProxy {
   const client = new ConfigDiscoveryClient(target, grpc.credentials.createInsecure(), CHANNEL_OPTIONS);
-  const call = client.streamConfig();
+  // waitForReady: a connection refused or reset during a connect storm is retried with
+  // grpc's backoff instead of failing the stream, as a real proxy would keep reconnecting.
+  const call = client.streamConfig(new grpc.Metadata({ waitForReady: true }));
   const p: FakeProxy = { index, client, call, version: "", bytes: 0, ended: undefined, baseline: "", changedAt: 0, expected: false };
   call.on("data", (m: ControlMessage) => {
     if (m.message?.$case !== "snapshot") return;

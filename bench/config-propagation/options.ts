@@ -13,6 +13,8 @@ export interface Options {
   timeoutMs: number;
   /** When set, the control plane writes a V8 CPU profile there (--cpu-prof). */
   cpuProfDir: string | undefined;
+  /** Extra node flags for the control plane (experiments such as --max-semi-space-size=4). */
+  cpNodeArgs: string[];
   /** Skip the floor peer (for profiling runs only; ratios are then absent). */
   noFloor: boolean;
 }
@@ -26,6 +28,7 @@ export const USAGE = `usage: npm run bench:config-propagation -- [options]
   --pause-ms MS      pause between edits (default 300)
   --timeout-s SEC    overall limit (default 600)
   --cpu-prof DIR     write a CPU profile of the control plane into DIR
+  --cp-node-args=F   extra node flags for the control plane, space-separated (e.g. --cp-node-args='--max-semi-space-size=4')
   --no-floor         skip the transport-floor peer
   --json             machine-readable output`;
 
@@ -48,6 +51,7 @@ export function parseOptions(argv: string[]): Options {
       "pause-ms": { type: "string" },
       "timeout-s": { type: "string" },
       "cpu-prof": { type: "string" },
+      "cp-node-args": { type: "string" },
       "no-floor": { type: "boolean" },
       json: { type: "boolean" },
       help: { type: "boolean" },
@@ -70,6 +74,7 @@ export function parseOptions(argv: string[]): Options {
     pauseMs: int("pause-ms", values["pause-ms"], 300, 0),
     timeoutMs: int("timeout-s", values["timeout-s"], 600, 1) * 1000,
     cpuProfDir: values["cpu-prof"],
+    cpNodeArgs: (values["cp-node-args"] ?? "").split(" ").filter(Boolean),
     noFloor: values["no-floor"] ?? false,
   };
 }
