@@ -41,6 +41,8 @@ export interface SyncState {
   ended: number;
   endReasons: string[];
   snapshots: number;
+  /** When the last proxy to be synced received its first snapshot, µs (0 if none). */
+  lastFirstAt: number;
   /** Receipt time of the newest snapshot, µs (0 if none). */
   lastSnapshotAt: number;
   /** Body sizes of the proxies' current snapshots, bytes. */

@@ -17,6 +17,8 @@ interface FakeProxy {
   call: grpc.ClientDuplexStream<ProxyMessage, ControlMessage>;
   version: string;
   bytes: number;
+  /** Receipt time of the first snapshot (µs, 0 = none yet). */
+  firstAt: number;
   ended: string | undefined;
   /** Version when the current change was armed, and when a different one first arrived (µs, 0 = not yet). */
   baseline: string;
@@ -35,7 +37,7 @@ function open(target: string, index: number, services: number): FakeProxy {
   // waitForReady: a connection refused or reset during a connect storm is retried with
   // grpc's backoff instead of failing the stream, as a real proxy would keep reconnecting.
   const call = client.streamConfig(new grpc.Metadata({ waitForReady: true }));
-  const p: FakeProxy = { index, client, call, version: "", bytes: 0, ended: undefined, baseline: "", changedAt: 0, expected: false };
+  const p: FakeProxy = { index, client, call, version: "", bytes: 0, firstAt: 0, ended: undefined, baseline: "", changedAt: 0, expected: false };
   call.on("data", (m: ControlMessage) => {
     if (m.message?.$case !== "snapshot") return;
     const at = nowUs();
@@ -45,6 +47,7 @@ function open(target: string, index: number, services: number): FakeProxy {
     lastSnapshotAt = at;
     p.version = version;
     p.bytes = body.length;
+    if (p.firstAt === 0) p.firstAt = at;
     if (p.changedAt === 0 && version !== p.baseline) p.changedAt = at;
   });
   const end = (why: string) => (p.ended ??= why);
@@ -62,9 +65,10 @@ async function connect(target: string, from: number, to: number, services: numbe
 }
 
 function syncState(): SyncState {
-  const s: SyncState = { total: proxies.length, synced: 0, ended: 0, endReasons: [], snapshots, lastSnapshotAt, bytesMin: Number.POSITIVE_INFINITY, bytesMax: 0, bytesSum: 0 };
+  const s: SyncState = { total: proxies.length, synced: 0, ended: 0, endReasons: [], snapshots, lastFirstAt: 0, lastSnapshotAt, bytesMin: Number.POSITIVE_INFINITY, bytesMax: 0, bytesSum: 0 };
   for (const p of proxies) {
     if (p.version !== "") s.synced++;
+    s.lastFirstAt = Math.max(s.lastFirstAt, p.firstAt);
     if (p.ended !== undefined) {
       s.ended++;
       if (s.endReasons.length < 3) s.endReasons.push(`proxy-${p.index}: ${p.ended}`);

@@ -80,6 +80,7 @@ export class Fleet {
       ended: a.ended + s.ended,
       endReasons: [...a.endReasons, ...s.endReasons].slice(0, 5),
       snapshots: a.snapshots + s.snapshots,
+      lastFirstAt: Math.max(a.lastFirstAt, s.lastFirstAt),
       lastSnapshotAt: Math.max(a.lastSnapshotAt, s.lastSnapshotAt),
       bytesMin: Math.min(a.bytesMin, s.bytesMin),
       bytesMax: Math.max(a.bytesMax, s.bytesMax),

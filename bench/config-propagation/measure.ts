@@ -18,8 +18,8 @@ export interface ConnectResult {
 export async function connectFleet(fleet: Fleet, target: string, proxies: number, services: number, timeoutMs: number, quietMs = 1500): Promise<ConnectResult> {
   const t0 = nowUs();
   await fleet.connect(target, proxies, services);
-  await fleet.waitSynced(timeoutMs);
-  const firstSyncMs = (nowUs() - t0) / 1000;
+  const synced = await fleet.waitSynced(timeoutMs);
+  const firstSyncMs = (synced.lastFirstAt - t0) / 1000;
   const state = await fleet.waitQuiet(quietMs, timeoutMs);
   return { firstSyncMs, settledMs: (state.lastSnapshotAt - t0) / 1000, snapshots: state.snapshots, state };
 }

@@ -18,7 +18,11 @@ const o = parseOptions(process.argv.slice(2));
 const cleanup = new Cleanup();
 const log = (s: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${s}\n`);
 
+let exiting = false;
+/** The first caller decides the exit code and message; later ones (errors caused by the teardown itself) just wait. */
 async function exit(code: number, why?: string): Promise<never> {
+  if (exiting) return new Promise<never>(() => {});
+  exiting = true;
   if (why) process.stderr.write(`${why}\n`);
   await cleanup.run();
   process.exit(code);
@@ -26,7 +30,6 @@ async function exit(code: number, why?: string): Promise<never> {
 
 for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => void exit(130, `interrupted (${signal}); cleaning up`));
 const overall = setTimeout(() => void exit(2, `the benchmark did not finish within ${o.timeoutMs / 1000} s (--timeout-s); cleaning up`), o.timeoutMs);
-overall.unref();
 
 try {
   log(`${o.proxies} proxies, ${o.services} services, ${o.writes} writes, ${o.database}, fleet in ${o.fleetProcs} process(es)`);
