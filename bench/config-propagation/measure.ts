@@ -36,6 +36,8 @@ export interface ChangeResult {
   /** Proxies that received a new version although the change should not have reached them. */
   unexpected: number;
   expectedPerChange: number;
+  /** Snapshots the whole fleet received during the changes (pauses included), per change; ideally expectedPerChange. */
+  snapshotsPerChange: number;
 }
 
 /**
@@ -44,7 +46,8 @@ export interface ChangeResult {
  * before. `change(i)` makes change i (an API write, a POST to the floor server).
  */
 export async function measureChanges(fleet: Fleet, opts: { count: number; pauseMs: number; timeoutMs: number; expect: "all" | number[]; settleMs?: number }, change: (i: number) => Promise<void>): Promise<ChangeResult> {
-  const r: ChangeResult = { lastAckMs: [], firstMs: [], perProxyMs: [], missing: 0, unexpected: 0, expectedPerChange: 0 };
+  const r: ChangeResult = { lastAckMs: [], firstMs: [], perProxyMs: [], missing: 0, unexpected: 0, expectedPerChange: 0, snapshotsPerChange: 0 };
+  const before = (await fleet.sync()).snapshots;
   for (let i = 0; i < opts.count; i++) {
     await fleet.arm(opts.expect);
     const t0 = nowUs();
@@ -62,5 +65,6 @@ export async function measureChanges(fleet: Fleet, opts: { count: number; pauseM
     }
     await sleep(opts.pauseMs);
   }
+  r.snapshotsPerChange = ((await fleet.sync()).snapshots - before) / Math.max(1, opts.count);
   return r;
 }

@@ -13,8 +13,8 @@ type Verdict = "PASS" | "FAIL" | "n/a";
 
 /** Every figure the run produced, without raw samples (that is the --json output). */
 export function buildReport(o: Options, t: TrellisResult, f: FloorResult | undefined) {
-  const tw = { lastAck: summary(t.writes.lastAckMs), first: summary(t.writes.firstMs), perProxy: summary(t.writes.perProxyMs), api: summary(t.apiMs), missing: t.writes.missing };
-  const fw = f && { lastAck: summary(f.writes.lastAckMs), first: summary(f.writes.firstMs), perProxy: summary(f.writes.perProxyMs), missing: f.writes.missing };
+  const tw = { lastAck: summary(t.writes.lastAckMs), first: summary(t.writes.firstMs), perProxy: summary(t.writes.perProxyMs), api: summary(t.apiMs), missing: t.writes.missing, snapshotsPerWrite: t.writes.snapshotsPerChange };
+  const fw = f && { lastAck: summary(f.writes.lastAckMs), first: summary(f.writes.firstMs), perProxy: summary(f.writes.perProxyMs), missing: f.writes.missing, snapshotsPerWrite: f.writes.snapshotsPerChange };
   const failedWrites = t.writes.lastAckMs.filter((x) => Number.isNaN(x)).length;
   const p99 = failedWrites > 0 ? Number.POSITIVE_INFINITY : tw.lastAck.p99;
   const latencyVerdict: Verdict = o.proxies !== TARGETS.latency.proxies ? "n/a" : p99 < TARGETS.latency.p99Ms ? "PASS" : "FAIL";
@@ -74,6 +74,7 @@ export function renderReport(r: Report): string {
     ["server RSS peak (MB)", t.rssMb.peak, f?.rssMb.peak, r.ratios?.rssPeak],
     ["server RSS after settling (MB)", t.rssMb.settled, f?.rssMb.settled, r.ratios?.rssSettled],
     ["server CPU per write (ms)", t.cpuPerWriteS * 1000, f && f.cpuPerWriteS * 1000, f && ratio(t.cpuPerWriteS, f.cpuPerWriteS)],
+    ["snapshots received per write", t.writes.snapshotsPerWrite, f?.writes?.snapshotsPerWrite, undefined],
     ["fleet CPU per write (ms)", t.fleetCpuPerWriteS * 1000, f && f.fleetCpuPerWriteS * 1000, undefined],
     ["machine CPU busy, writes (%)", t.machineDuringWrites.busyPct, f?.machineDuringWrites.busyPct, undefined],
     ["hypervisor steal, writes (%)", t.machineDuringWrites.stealPct, f?.machineDuringWrites.stealPct, undefined],
