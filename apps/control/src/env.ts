@@ -23,9 +23,9 @@ const EnvSchema = z.object({
   /** How long a disconnected proxy's endpoint is kept before removal, in ms. */
   TRELLIS_ENDPOINT_GRACE_MS: z.coerce.number().int().min(0).default(5000),
   /** Quiet window for coalescing bursts of edits into one push, in ms. */
-  TRELLIS_PUSH_DEBOUNCE_MS: z.coerce.number().int().min(0).default(50),
+  TRELLIS_PUSH_DEBOUNCE_MS: z.coerce.number().int().min(0).default(10),
   /** Longest a push may be delayed by a continuing burst, in ms. */
-  TRELLIS_PUSH_MAX_DELAY_MS: z.coerce.number().int().min(0).default(250),
+  TRELLIS_PUSH_MAX_DELAY_MS: z.coerce.number().int().min(0).default(100),
   /** debug | info | warn | error */
   TRELLIS_LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
 });

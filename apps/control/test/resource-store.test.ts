@@ -17,6 +17,23 @@ describeEachBackend("ResourceStore", (ctx) => {
     store = new ResourceStore(ctx.db, { onCommitted: (n) => void committed.push(n) });
   });
 
+  it("two stores over one database (two replicas) never serve each other's stale cached content", async () => {
+    const other = new ResourceStore(ctx.db);
+    await store.apply({ upserts: baseMesh(), baseRevision: 0, ...who });
+    assert.equal((await other.snapshot()).revision, 1);
+    await other.apply({ upserts: [canaryRoute(70, 30)], baseRevision: 1, ...who });
+    const seen = await store.snapshot();
+    assert.equal(seen.revision, 2);
+    const route = seen.resources.find((r) => r.kind === "Route") as { spec: { http: { route: { weight: number }[] }[] } } | undefined;
+    assert.equal(route?.spec.http[0]?.route[0]?.weight, 70, "store saw the other replica's write, not its cache");
+    // A write based on the other's revision is planned against the database's content, not the stale cache.
+    const w = await store.apply({ upserts: [service("ratings")], baseRevision: 2, ...who });
+    assert.equal(w.revision, 3);
+    assert.deepEqual((await other.snapshot()).resources.map((r) => `${r.kind}/${r.metadata.name}`).sort(), ["DestinationPolicy/reviews", "Route/reviews", "Service/ratings", "Service/reviews"]);
+    const final = (await other.snapshot()).resources.find((r) => r.kind === "Route") as { spec: { http: { route: { weight: number }[] }[] } } | undefined;
+    assert.equal(final?.spec.http[0]?.route[0]?.weight, 70);
+  });
+
   it("applies resources as revision 1 and lists and gets them", async () => {
     const res = await store.apply({ upserts: baseMesh(), baseRevision: 0, author: "alice", message: "bootstrap" });
     assert.equal(res.revision, 1);

@@ -15,6 +15,8 @@ export class PgChangeBus implements ChangeBus {
   private handlers = new Set<(e: ChangeEvent) => void>();
   private closed = false;
   private retryMs = 200;
+  /** Publishes go one after another: a pg client must not run overlapping queries. */
+  private publishing: Promise<unknown> = Promise.resolve();
 
   private constructor(
     private readonly url: string,
@@ -70,7 +72,9 @@ export class PgChangeBus implements ChangeBus {
       this.deliver(event);
       return;
     }
-    await client.query("SELECT pg_notify($1, $2)", [CHANGE_CHANNEL, JSON.stringify(event)]);
+    const run = this.publishing.then(() => client.query("SELECT pg_notify($1, $2)", [CHANGE_CHANNEL, JSON.stringify(event)]));
+    this.publishing = run.catch(() => {});
+    await run;
   }
 
   subscribe(handler: (e: ChangeEvent) => void): () => void {

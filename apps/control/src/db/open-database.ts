@@ -1,11 +1,9 @@
 import { PrismaPg } from "@prisma/adapter-pg";
-import { PrismaPGlite } from "pglite-prisma-adapter";
 import { PrismaClient } from "../generated/prisma/client";
 import type { Logger } from "../log";
 import type { RetryOptions } from "./connect-retry";
 import { migrate, type MigrateResult } from "./migrate";
 import { PgBackend } from "./pg-backend";
-import { PgliteBackend } from "./pglite-backend";
 import type { Row, SqlSession } from "./session";
 
 export interface OpenDatabaseOptions {
@@ -72,6 +70,8 @@ async function openPostgres(url: string, opts: OpenDatabaseOptions): Promise<Dat
 }
 
 async function openPglite(opts: OpenDatabaseOptions): Promise<Database> {
+  // Loaded only when used: PGlite's WebAssembly PostgreSQL costs ~40 MB a replica on PostgreSQL never needs.
+  const [{ PgliteBackend }, { PrismaPGlite }] = await Promise.all([import("./pglite-backend"), import("pglite-prisma-adapter")]);
   const backend = await PgliteBackend.open(opts.dataDir);
   try {
     const migrations = opts.migrate === false ? undefined : await backend.withSession((s) => migrate(s, { log: opts.log }));

@@ -6,7 +6,7 @@ import { AnalyzeError, NotFoundError } from "./errors";
 import { readCurrent, readHead, resourcesAtIn, toRecord, toSummary, type Tx } from "./history";
 import { parseWrite } from "./parse-write";
 import { toRow } from "./resource-rows";
-import { diffMaps, diffWithFields, sorted } from "./resource-state";
+import { diffMaps, diffWithFields, sorted, type ResourceMap } from "./resource-state";
 import type { ApplyInput, DiffEntry, ResourceDiff, RevisionRecord, RevisionSummary, RollbackInput, Snapshot, WriteResult } from "./types";
 import { checkConflicts, planApply, planRollback, type WritePlan } from "./write-plan";
 
@@ -31,6 +31,12 @@ export interface ResourceStoreOptions {
  */
 export class ResourceStore {
   private readonly listeners = new Set<CommitListener>();
+  /**
+   * The content of one revision, kept so that writes and snapshots need not re-read every
+   * resource. Safe across replicas: a revision's content never changes once committed, so the
+   * cache is used only when the database's head equals its revision.
+   */
+  private cache: { revision: number; map: ResourceMap; sorted: Resource[] } | undefined;
 
   constructor(
     private readonly db: Pick<Database, "prisma" | "mapError">,
@@ -72,11 +78,24 @@ export class ResourceStore {
     return this.guard(async () => (await readCurrent(this.db.prisma, { kind, namespace, name })).get(key));
   }
 
-  /** The head revision and all its resources, read consistently. */
+  /** The head revision and all its resources, read consistently (from the cache when the head has not moved). */
   snapshot(): Promise<Snapshot> {
-    return this.guard(() =>
-      this.db.prisma.$transaction(async (tx) => ({ revision: await readHead(tx), resources: sorted(await readCurrent(tx)) }), READ_TX),
-    );
+    return this.guard(async () => {
+      const cached = this.cache;
+      if (cached && (await readHead(this.db.prisma)) === cached.revision) return { revision: cached.revision, resources: cached.sorted };
+      const read = await this.db.prisma.$transaction(async (tx) => {
+        const revision = await readHead(tx);
+        return { revision, map: await readCurrent(tx) };
+      }, READ_TX);
+      return { revision: read.revision, resources: this.remember(read.revision, read.map).sorted };
+    });
+  }
+
+  /** Caches revision `revision`'s content unless a newer one is cached already. */
+  private remember(revision: number, map: ResourceMap): { sorted: Resource[] } {
+    if (this.cache && this.cache.revision > revision) return { sorted: sorted(map) };
+    this.cache = { revision, map, sorted: sorted(map) };
+    return this.cache;
   }
 
   /** Newest first; `before` pages back (revisions numbered below it). */
@@ -121,11 +140,13 @@ export class ResourceStore {
     rollbackOf: number | undefined,
     plan: (tx: Tx, current: Map<string, Resource>, head: number) => Promise<WritePlan>,
   ): Promise<WriteResult> {
+    let committed: ResourceMap | undefined;
     const result = await this.guard(() =>
       this.db.prisma.$transaction(async (tx): Promise<WriteResult> => {
         await tx.$executeRawUnsafe(`SELECT pg_advisory_xact_lock(${REVISION_LOCK_KEY})`);
         const head = await readHead(tx);
-        const current = await readCurrent(tx);
+        const cached = this.cache;
+        const current = cached && cached.revision === head ? cached.map : await readCurrent(tx);
         const { next, touched, missing } = await plan(tx, current, head);
         await checkConflicts(tx, touched, meta.baseRevision, head);
         if (missing.length) throw new NotFoundError(`cannot delete ${missing.join(", ")}: no such resource at revision ${head}`);
@@ -138,9 +159,11 @@ export class ResourceStore {
           data: { number, author: meta.author, message: meta.message, diff: entries as unknown as Prisma.InputJsonValue, rollbackOf: rollbackOf ?? null, baseRevision: meta.baseRevision },
         });
         await writeResources(tx, entries, number);
+        committed = next;
         return { revision: number, created: true, findings };
       }, WRITE_TX),
     );
+    if (result.created && committed) this.remember(result.revision, committed);
     if (result.created) this.notify(result.revision);
     return result;
   }

@@ -18,6 +18,8 @@ export function gatewayRef(ref: string, fromNamespace: string): { namespace: str
 /** The Gateways a Route binds to that exist (unknown ones are reported by unknownGateway). */
 export function boundGateways(route: Route, resources: readonly Resource[]): Gateway[] {
   const refs = (route.spec.gateways ?? []).filter((g) => g !== MESH_GATEWAY).map((g) => gatewayRef(g, route.metadata.namespace));
+  // Most routes bind to no gateway: skip the scan of every resource (analyze runs it per route).
+  if (refs.length === 0) return [];
   return ofKind(resources, "Gateway").filter((gw) => refs.some((r) => r.namespace === gw.metadata.namespace && r.name === gw.metadata.name));
 }
 
