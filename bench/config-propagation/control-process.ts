@@ -1,9 +1,16 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const MAIN = path.join(repoRoot, "apps/control/src/main.ts");
+const BUNDLE = path.join(repoRoot, "apps/control/dist/main.mjs");
+
+/** Builds the production bundle (scripts/build-control.mjs); throws with its output on failure. */
+function buildBundle(): void {
+  const r = spawnSync(process.execPath, [path.join(repoRoot, "scripts/build-control.mjs")], { cwd: repoRoot, encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`building the control plane failed:\n${r.stdout}${r.stderr}`);
+}
 
 /** A control plane running as its own `node` process (so its RSS and CPU are its own). */
 export interface ControlProcess {
@@ -20,8 +27,10 @@ export interface ControlProcess {
  * which NODE_OPTIONS refuses), and waits for its first stdout line, `{"event":"listening",…}`.
  * Like apps/control/test/helpers/process.ts, plus `nodeArgs`. The pid is node's itself.
  */
-export async function startControlProcess(env: Record<string, string>, nodeArgs: string[] = [], timeoutMs = 120_000): Promise<ControlProcess> {
-  const child = spawn(process.execPath, [...nodeArgs, "--import", "tsx", MAIN], {
+export async function startControlProcess(env: Record<string, string>, nodeArgs: string[] = [], runtime: "bundle" | "tsx" = "bundle", timeoutMs = 120_000): Promise<ControlProcess> {
+  if (runtime === "bundle") buildBundle();
+  const entry = runtime === "bundle" ? [BUNDLE] : ["--import", "tsx", MAIN];
+  const child = spawn(process.execPath, [...nodeArgs, ...entry], {
     cwd: repoRoot,
     env: { PATH: process.env.PATH ?? "", TRELLIS_API_PORT: "0", TRELLIS_GRPC_PORT: "0", ...env },
     stdio: ["ignore", "pipe", "pipe"],

@@ -15,6 +15,8 @@ export interface Options {
   cpuProfDir: string | undefined;
   /** Extra node flags for the control plane (experiments such as --max-semi-space-size=4). */
   cpNodeArgs: string[];
+  /** bundle: the production build (apps/control/dist, plain JS); tsx: the TypeScript sources through tsx. */
+  cpRuntime: "bundle" | "tsx";
   /** Skip the floor peer (for profiling runs only; ratios are then absent). */
   noFloor: boolean;
 }
@@ -28,6 +30,7 @@ export const USAGE = `usage: npm run bench:config-propagation -- [options]
   --pause-ms MS      pause between edits (default 300)
   --timeout-s SEC    overall limit (default 600)
   --cpu-prof DIR     write a CPU profile of the control plane into DIR
+  --cp-runtime=R     bundle (default: apps/control/dist/main.mjs, built first, as production runs it) or tsx (the sources)
   --cp-node-args=F   extra node flags for the control plane, space-separated (e.g. --cp-node-args='--max-semi-space-size=4')
   --no-floor         skip the transport-floor peer
   --json             machine-readable output`;
@@ -37,6 +40,11 @@ function int(name: string, v: string | undefined, def: number, min: number): num
   const n = Number(v);
   if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer ≥ ${min}, got '${v}'\n${USAGE}`);
   return n;
+}
+
+function runtime(v: string | undefined): "bundle" | "tsx" {
+  if (v === undefined || v === "bundle" || v === "tsx") return v ?? "bundle";
+  throw new Error(`--cp-runtime must be 'bundle' or 'tsx', got '${v}'\n${USAGE}`);
 }
 
 export function parseOptions(argv: string[]): Options {
@@ -52,6 +60,7 @@ export function parseOptions(argv: string[]): Options {
       "timeout-s": { type: "string" },
       "cpu-prof": { type: "string" },
       "cp-node-args": { type: "string" },
+      "cp-runtime": { type: "string" },
       "no-floor": { type: "boolean" },
       json: { type: "boolean" },
       help: { type: "boolean" },
@@ -75,6 +84,7 @@ export function parseOptions(argv: string[]): Options {
     timeoutMs: int("timeout-s", values["timeout-s"], 600, 1) * 1000,
     cpuProfDir: values["cpu-prof"],
     cpNodeArgs: (values["cp-node-args"] ?? "").split(" ").filter(Boolean),
+    cpRuntime: runtime(values["cp-runtime"]),
     noFloor: values["no-floor"] ?? false,
   };
 }

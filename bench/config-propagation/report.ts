@@ -20,7 +20,7 @@ export function buildReport(o: Options, t: TrellisResult, f: FloorResult | undef
   const latencyVerdict: Verdict = o.proxies !== TARGETS.latency.proxies ? "n/a" : p99 < TARGETS.latency.p99Ms ? "PASS" : "FAIL";
   const rssVerdict: Verdict = o.proxies !== TARGETS.rss.proxies || o.services !== TARGETS.rss.services ? "n/a" : t.rssPeakMb <= TARGETS.rss.mb ? "PASS" : "FAIL";
   return {
-    options: { proxies: o.proxies, services: o.services, writes: o.writes, database: o.database, fleetProcs: o.fleetProcs, pauseMs: o.pauseMs },
+    options: { proxies: o.proxies, services: o.services, writes: o.writes, database: o.database, fleetProcs: o.fleetProcs, pauseMs: o.pauseMs, cpRuntime: o.cpRuntime, cpNodeArgs: o.cpNodeArgs },
     machine: { cpus: cpus().length, node: process.version },
     trellis: {
       seedMs: t.seedMs,
@@ -83,6 +83,7 @@ export function renderReport(r: Report): string {
   const lines = [
     `Config propagation — ${o.proxies} proxies, ${o.services} services (${o.services * 3} resources), ${o.writes} writes, ${o.database}`,
     `Machine: ${r.machine.cpus} CPUs shared by the server under test, the fake-proxy fleet (${o.fleetProcs} process${o.fleetProcs > 1 ? "es" : ""})${o.database === "postgres" ? ", PostgreSQL" : ""} and this orchestrator; Node ${r.machine.node}.`,
+    `Control plane: ${o.cpRuntime === "bundle" ? "the production bundle (apps/control/dist/main.mjs)" : "TypeScript sources through tsx"}${o.cpNodeArgs.length ? `, node flags ${o.cpNodeArgs.join(" ")}` : ", default node flags"}.`,
     `Peer "floor": NOT Istio (it cannot run here). A bare grpc-js server (floor-server.ts) with the same ConfigDiscovery proto, stream and client, that`,
     `  pushes one precomputed snapshot of Trellis's mean body size to every stream on POST /push: no database, validation, compilation or status`,
     `  tracking. Trellis/floor = what Trellis's work costs on top of gRPC on Node. Both measured in this run with the same fleet.`,

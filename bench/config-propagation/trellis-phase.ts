@@ -47,7 +47,7 @@ export async function runTrellis(o: Options, cleanup: Cleanup, log: (s: string) 
     cleanup.add(`remove ${dir.path}`, () => dir.remove());
     env.TRELLIS_DATA_DIR = dir.path;
   }
-  const cp = await startControlProcess(env, [...o.cpNodeArgs, ...(o.cpuProfDir ? ["--cpu-prof", `--cpu-prof-dir=${o.cpuProfDir}`] : [])]);
+  const cp = await startControlProcess(env, [...o.cpNodeArgs, ...(o.cpuProfDir ? ["--cpu-prof", `--cpu-prof-dir=${o.cpuProfDir}`] : [])], o.cpRuntime);
   const stopCp = cleanup.add("stop the control plane", () => cp.stop());
   const pid = cp.pid;
   const rss = new RssSampler(pid);
