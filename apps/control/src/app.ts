@@ -69,7 +69,8 @@ export async function startControlPlane(env: Env, log: Logger): Promise<ControlP
   let lastHead = 0;
   const unsubscribe = bus.subscribe((e) => {
     if (e.type === "config") lastHead = Math.max(lastHead, e.revision);
-    distribution.notifyChanged();
+    // A config event re-reads only the resources; the resync after a reconnect (revision -1) re-reads everything, endpoint events included.
+    distribution.notifyChanged(e.type === "endpoints" ? "endpoints" : e.revision >= 0 ? "config" : "all");
   });
 
   const services: ControlServices = {
@@ -92,7 +93,7 @@ export async function startControlPlane(env: Env, log: Logger): Promise<ControlP
       await statusRepo.deleteDisconnected(new Date(now - REPLICA_DEAD_MS));
       // Safety net for a lost notification: a head we have not pushed yet triggers a push.
       const head = await store.head();
-      if (head > lastHead) distribution.notifyChanged();
+      if (head > lastHead) distribution.notifyChanged("all");
       lastHead = Math.max(lastHead, head);
     })().catch((err: Error) => log.warn("housekeeping failed", { cause: err.message }));
   }, HOUSEKEEPING_MS);

@@ -204,6 +204,48 @@ describe("SnapshotCompiler", () => {
     assert.equal(c.stats.indexBuilds, 2);
   });
 
+  test("across revisions rebuilds only the host whose inputs changed, with results equal to compileSnapshot", () => {
+    const proxies = [proxy("productpage"), proxy("reviews", { version: "v2" }), proxy("details"), proxy("ingress", {}, "trellis-system"), proxy("search", {}, "shop")];
+    const check = (c: SnapshotCompiler, resources: Resource[], eps: Endpoint[], revision: number) => {
+      for (const p of proxies) {
+        const pure = compileSnapshot(resources, eps, p, revision);
+        const cached = c.compile(p);
+        assert.equal(cached.version, pure.version);
+        assert.equal(cached.body().toString("utf8"), JSON.stringify(JSON.parse(cached.body().toString("utf8"))));
+        assert.deepEqual(cached.snapshot(), JSON.parse(JSON.stringify(pure)));
+      }
+    };
+    const c = new SnapshotCompiler();
+    const rev1 = mesh();
+    c.update({ revision: 1, resources: rev1, endpoints: endpoints() });
+    check(c, rev1, endpoints(), 1);
+    const first = { ...c.stats };
+
+    // Revision 2 edits the ratings Route only; every other resource is the same object, as the store hands them out.
+    const ratingsRoute = r({ kind: "Route", metadata: { name: "ratings", namespace: "default" }, spec: { hosts: ["ratings"], http: [{ route: [{ destination: { host: "ratings" } }], timeout: "5s" }] } });
+    const rev2 = rev1.map((x) => (x.kind === "Route" && x.metadata.name === "ratings" ? ratingsRoute : x));
+    c.update({ revision: 2, resources: rev2, endpoints: endpoints() });
+    check(c, rev2, endpoints(), 2);
+    // ratings.default is seen by callers in its own namespace and from elsewhere: 2 variants, nothing else rebuilt.
+    assert.equal(c.stats.hostBuilds - first.hostBuilds, 2, "only ratings.default is rebuilt");
+    // productpage's egress excludes ratings: its outbound part is reused; the unrestricted ones (one per namespace) are rebuilt.
+    assert.equal(c.stats.outboundBuilds - first.outboundBuilds, 3);
+    const second = { ...c.stats };
+
+    // Revision 3: a new endpoint of reviews (same config) rebuilds reviews.default only.
+    const eps3 = [...endpoints(), ep("default", "reviews", "reviews-v1-b", { version: "v1" }, "10.0.0.4")];
+    c.update({ revision: 2, resources: rev2, endpoints: eps3 });
+    check(c, rev2, eps3, 2);
+    assert.equal(c.stats.hostBuilds - second.hostBuilds, 2, "only reviews.default is rebuilt");
+    assert.equal(c.stats.outboundBuilds - second.outboundBuilds, 4, "productpage's egress includes reviews");
+
+    // Revision 4: a new Service changes host resolution; everything is rebuilt, still equal to compileSnapshot.
+    const rev4 = [...rev2, svc("extra")];
+    c.update({ revision: 4, resources: rev4, endpoints: eps3 });
+    check(c, rev4, eps3, 4);
+    assert.ok(c.stats.hostBuilds - second.hostBuilds - 2 >= 9, "a change of host resolution rebuilds every host");
+  });
+
   test("at mesh scale (1000 services, 2000 proxies) each host is compiled once per variant, each outbound part once per namespace", (t) => {
     const resources: Resource[] = [];
     const eps: Endpoint[] = [];

@@ -6,6 +6,7 @@ import type { ValidHello } from "./parse-hello";
 import type { ConfigSource, EndpointRegistry, ProxySyncStatus, SyncStatusSink } from "./ports";
 import { ProxyConnection } from "./proxy-connection";
 import type { ConnectionEvents, IncomingMessage } from "./proxy-connection";
+import { EndpointCache } from "./endpoint-cache";
 import { GraceTimers } from "./grace-timers";
 import { PushCoalescer } from "./push-coalescer";
 import { configDiscoveryDefinition } from "./service-definition";
@@ -29,6 +30,8 @@ export interface ConfigDiscoveryServerOptions {
   statusFlushMs?: number;
   /** Delay before retrying a recompilation that failed (e.g. the database is down), ms (default 1000). */
   retryMs?: number;
+  /** Longest the endpoint list is reused across config-only changes before it is re-read, ms (default 10000). */
+  endpointsMaxAgeMs?: number;
   logger?: Logger;
 }
 
@@ -48,6 +51,7 @@ export interface ConfigDiscoveryServerOptions {
  */
 export class ConfigDiscoveryServer {
   private readonly compiler = new SnapshotCompiler();
+  private readonly endpoints: EndpointCache;
   private readonly coalescer: PushCoalescer;
   private readonly tracker: SyncTracker;
   private readonly log: Logger;
@@ -67,6 +71,7 @@ export class ConfigDiscoveryServer {
       maxDelayMs: options.maxDelayMs ?? 250,
       onError: (err) => this.recomputeFailed(err),
     });
+    this.endpoints = new EndpointCache(options.registry, options.endpointsMaxAgeMs ?? 10_000);
     this.grace = new GraceTimers(options.disconnectGraceMs ?? 5000);
     this.tracker = new SyncTracker({ replicaId: options.replicaId, sink: options.statusSink, flushMs: options.statusFlushMs ?? 1000, logger: this.log });
   }
@@ -97,8 +102,13 @@ export class ConfigDiscoveryServer {
     return port;
   }
 
-  /** Something the snapshots depend on changed (revision, endpoints); coalesced into one recompilation. */
-  notifyChanged(): void {
+  /**
+   * Something the snapshots depend on changed; coalesced into one recompilation. "config": only
+   * the revision moved, so the endpoint list read last is still current; anything else (the
+   * default) re-reads the endpoints too.
+   */
+  notifyChanged(what: "config" | "endpoints" | "all" = "all"): void {
+    if (what !== "config") this.endpoints.markStale();
     this.coalescer.trigger();
   }
 
@@ -188,7 +198,7 @@ export class ConfigDiscoveryServer {
 
   private async recompute(): Promise<void> {
     if (this.proxies.size === 0) return; // nobody to push to; the next recompilation loads fresh inputs
-    const [config, endpoints] = await Promise.all([this.options.source.snapshot(), this.options.registry.list()]);
+    const [config, endpoints] = await Promise.all([this.options.source.snapshot(), this.endpoints.get()]);
     this.compiler.update({ revision: config.revision, resources: config.resources, endpoints });
     let n = 0;
     for (const conn of [...this.proxies.values()]) {

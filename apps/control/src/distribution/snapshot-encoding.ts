@@ -24,17 +24,36 @@ export function outboundJson(hostJsons: readonly string[]): string {
   return `{"hosts":[${hostJsons.join(",")}]}`;
 }
 
+/** The canonical JSON of each per-proxy part, encoded once for both the version and the body. */
+export interface EncodedParts {
+  gateways: string;
+  inbound: string;
+  proxy: string;
+}
+
+export function encodeParts(parts: SnapshotParts): EncodedParts {
+  return { gateways: canonicalJson(parts.gateways), inbound: canonicalJson(parts.inbound), proxy: canonicalJson(parts.proxy) };
+}
+
 /** The snapshot version; see the module comment. */
 export function snapshotVersion(parts: SnapshotParts, outboundDigest: string): string {
-  return sha256Hex(canonicalJson({ gateways: parts.gateways, inbound: parts.inbound, outbound: outboundDigest, proxy: parts.proxy })).slice(0, 16);
+  return encodedVersion(encodeParts(parts), outboundDigest);
+}
+
+/**
+ * snapshotVersion from parts encoded beforehand: the hashed text is canonicalJson({ gateways,
+ * inbound, outbound, proxy }), written out from each part's canonical JSON in sorted key order.
+ */
+export function encodedVersion(e: EncodedParts, outboundDigest: string): string {
+  return sha256Hex(`{"gateways":${e.gateways},"inbound":${e.inbound},"outbound":${JSON.stringify(outboundDigest)},"proxy":${e.proxy}}`).slice(0, 16);
 }
 
 /**
  * The canonical JSON body of the whole snapshot (keys sorted), as UTF-8. The outbound part is
  * spliced in as already-encoded bytes, so a large outbound shared by many proxies is encoded once.
  */
-export function encodeSnapshot(parts: SnapshotParts, outbound: Buffer, revision: number, version: string): Buffer {
-  const head = `{"gateways":${canonicalJson(parts.gateways)},"inbound":${canonicalJson(parts.inbound)},"outbound":`;
-  const tail = `,"proxy":${canonicalJson(parts.proxy)},"revision":${canonicalJson(revision)},"version":${JSON.stringify(version)}}`;
+export function encodeSnapshot(e: EncodedParts, outbound: Buffer, revision: number, version: string): Buffer {
+  const head = `{"gateways":${e.gateways},"inbound":${e.inbound},"outbound":`;
+  const tail = `,"proxy":${e.proxy},"revision":${canonicalJson(revision)},"version":${JSON.stringify(version)}}`;
   return Buffer.concat([Buffer.from(head, "utf8"), outbound, Buffer.from(tail, "utf8")]);
 }
