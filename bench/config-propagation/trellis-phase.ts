@@ -1,5 +1,5 @@
 import { createTestDatabase, tempDataDir } from "../../apps/control/test/helpers/pg";
-import { writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { Cleanup } from "./cleanup";
 import { startControlProcess } from "./control-process";
@@ -47,6 +47,7 @@ export async function runTrellis(o: Options, cleanup: Cleanup, log: (s: string) 
     cleanup.add(`remove ${dir.path}`, () => dir.remove());
     env.TRELLIS_DATA_DIR = dir.path;
   }
+  if (o.cpuProfDir) mkdirSync(o.cpuProfDir, { recursive: true });
   const cp = await startControlProcess(env, [...o.cpNodeArgs, ...(o.cpuProfDir ? ["--cpu-prof", `--cpu-prof-dir=${o.cpuProfDir}`] : [])], o.cpRuntime);
   const stopCp = cleanup.add("stop the control plane", () => cp.stop());
   const pid = cp.pid;
