@@ -2,7 +2,7 @@ import { createTestDatabase, tempDataDir } from "../../apps/control/test/helpers
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { Cleanup } from "./cleanup";
-import { startControlProcess } from "./control-process";
+import { spawnControlPlane } from "../../apps/control/test/helpers/process";
 import { nowUs } from "./fleet-protocol";
 import { Fleet } from "./fleet";
 import { connectFleet, measureChanges, type ChangeResult, type ConnectResult } from "./measure";
@@ -48,7 +48,7 @@ export async function runTrellis(o: Options, cleanup: Cleanup, log: (s: string) 
     env.TRELLIS_DATA_DIR = dir.path;
   }
   if (o.cpuProfDir) mkdirSync(o.cpuProfDir, { recursive: true });
-  const cp = await startControlProcess(env, [...o.cpNodeArgs, ...(o.cpuProfDir ? ["--cpu-prof", `--cpu-prof-dir=${o.cpuProfDir}`] : [])], o.cpRuntime);
+  const cp = await spawnControlPlane(env, { runtime: o.cpRuntime, nodeArgs: [...o.cpNodeArgs, ...(o.cpuProfDir ? ["--cpu-prof", `--cpu-prof-dir=${o.cpuProfDir}`] : [])], timeoutMs: 120_000 });
   const stopCp = cleanup.add("stop the control plane", () => cp.stop());
   const pid = cp.pid;
   const rss = new RssSampler(pid);

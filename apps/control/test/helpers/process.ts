@@ -1,55 +1,78 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../..");
 const MAIN = path.join(repoRoot, "apps/control/src/main.ts");
+const BUNDLE = path.join(repoRoot, "apps/control/dist/main.mjs");
 
-/** A control-plane replica running as its own OS process (`trellis-control`). */
+/** A control-plane replica running as its own OS process (`trellis-control`); `pid` is node's own. */
 export interface ControlProcess {
   child: ChildProcess;
+  pid: number;
   api: string;
   grpcPort: number;
+  database: string;
   stderr(): string;
   stop(): Promise<void>;
 }
 
-/** Spawns main.ts with `env` (ports 0) and waits for its `listening` line. */
-export async function spawnControlPlane(env: Record<string, string>, timeoutMs = 60_000): Promise<ControlProcess> {
-  const child = spawn(process.execPath, ["--import", "tsx", MAIN], {
-    cwd: repoRoot,
+export interface SpawnOptions {
+  /** tsx: the TypeScript sources (default); bundle: apps/control/dist/main.mjs, built first, as production runs it. */
+  runtime?: "tsx" | "bundle";
+  /** Extra node flags (e.g. --cpu-prof, which NODE_OPTIONS refuses). */
+  nodeArgs?: string[];
+  /** Working directory (default: the repository root). */
+  cwd?: string;
+  timeoutMs?: number;
+}
+
+/** Builds the production bundle (scripts/build-control.mjs); throws with its output on failure. */
+export function buildBundle(): void {
+  const r = spawnSync(process.execPath, [path.join(repoRoot, "scripts/build-control.mjs")], { cwd: repoRoot, encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`building the control plane failed:\n${r.stdout}${r.stderr}`);
+}
+
+/** Spawns the control plane with `env` (ports 0) and waits for its first stdout line, `{"event":"listening",…}`. */
+export async function spawnControlPlane(env: Record<string, string>, opts: SpawnOptions = {}): Promise<ControlProcess> {
+  const timeoutMs = opts.timeoutMs ?? 60_000;
+  if (opts.runtime === "bundle") buildBundle();
+  const entry = opts.runtime === "bundle" ? [BUNDLE] : ["--import", "tsx", MAIN];
+  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), ...entry], {
+    cwd: opts.cwd ?? repoRoot,
     env: { PATH: process.env.PATH ?? "", TRELLIS_API_PORT: "0", TRELLIS_GRPC_PORT: "0", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let err = "";
-  child.stderr!.on("data", (d: Buffer) => (err += d.toString()));
-  const listening = await new Promise<{ api: string; grpc: string }>((resolve, reject) => {
+  child.stderr.on("data", (d: Buffer) => (err = (err + d.toString()).slice(-20_000)));
+  const listening = await new Promise<{ api: string; grpc: string; database: string }>((resolve, reject) => {
     let out = "";
-    const timer = setTimeout(() => reject(new Error(`control plane did not start in ${timeoutMs} ms; stderr:\n${err}`)), timeoutMs);
-    child.stdout!.on("data", (d: Buffer) => {
+    const timer = setTimeout(() => (child.kill("SIGKILL"), reject(new Error(`control plane did not start in ${timeoutMs} ms; stderr:\n${err}`))), timeoutMs);
+    const onData = (d: Buffer) => {
       out += d.toString();
-      const line = out.split("\n").find((l) => l.startsWith("{"));
-      if (line && out.includes("\n")) {
-        clearTimeout(timer);
-        resolve(JSON.parse(line) as { api: string; grpc: string });
-      }
-    });
-    child.once("exit", (code) => {
+      const nl = out.indexOf("\n");
+      if (nl < 0) return;
       clearTimeout(timer);
-      reject(new Error(`control plane exited with ${code}; stderr:\n${err}`));
-    });
+      child.stdout.off("data", onData);
+      child.stdout.resume(); // keep draining the banner
+      resolve(JSON.parse(out.slice(0, nl)) as { api: string; grpc: string; database: string });
+    };
+    child.stdout.on("data", onData);
+    child.once("exit", (code) => (clearTimeout(timer), reject(new Error(`control plane exited with ${code}; stderr:\n${err}`))));
   });
   return {
     child,
+    pid: child.pid as number,
     api: listening.api,
     grpcPort: Number(listening.grpc.split(":").pop()),
+    database: listening.database,
     stderr: () => err,
     stop: () =>
       new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
         child.once("exit", () => resolve());
         child.kill("SIGTERM");
-        setTimeout(() => child.kill("SIGKILL"), 5000).unref();
+        setTimeout(() => child.kill("SIGKILL"), 10_000).unref();
       }),
   };
 }
