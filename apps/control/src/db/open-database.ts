@@ -46,44 +46,43 @@ export async function openDatabase(opts: OpenDatabaseOptions): Promise<Database>
 
 async function openPostgres(url: string, opts: OpenDatabaseOptions): Promise<Database> {
   const backend = new PgBackend(url, opts.log);
-  try {
+  return assemble("postgres", backend, opts, async () => {
     await backend.waitUntilReachable(opts.retry);
-    const migrations = opts.migrate === false ? undefined : await backend.withSession((s) => migrate(s, { log: opts.log }));
-    const prisma = new PrismaClient({ adapter: new PrismaPg(backend.pool) });
-    return {
-      prisma,
-      backend: "postgres",
-      target: backend.target,
-      sql: (text, params) => backend.query(text, params),
-      withSession: (fn) => backend.withSession(fn),
-      mapError: (err) => backend.mapError(err),
-      migrations,
-      close: async () => {
-        await prisma.$disconnect();
-        await backend.close();
-      },
-    };
-  } catch (err) {
-    await backend.close().catch(() => {});
-    throw err;
-  }
+    return new PrismaPg(backend.pool);
+  });
 }
 
 async function openPglite(opts: OpenDatabaseOptions): Promise<Database> {
   // Loaded only when used: PGlite's WebAssembly PostgreSQL costs ~40 MB a replica on PostgreSQL never needs.
   const [{ PgliteBackend }, { PrismaPGlite }] = await Promise.all([import("./pglite-backend"), import("pglite-prisma-adapter")]);
   const backend = await PgliteBackend.open(opts.dataDir);
+  const db = await assemble("pglite", backend, opts, async () => new PrismaPGlite(backend.client));
+  opts.log?.info("using the embedded database", { dataDir: backend.target.slice("pglite:".length) });
+  return db;
+}
+
+/** The driver adapter Prisma is constructed with (adapter-pg or the PGlite adapter). */
+type DriverAdapter = NonNullable<NonNullable<ConstructorParameters<typeof PrismaClient>[0]>["adapter"]>;
+
+/** What both backends offer: raw SQL, dedicated sessions, a loggable target, close. */
+interface SqlBackend extends Pick<Database, "target" | "withSession" | "close"> {
+  query: Database["sql"];
+  mapError?(err: unknown): unknown;
+}
+
+/** Waits for the backend (`connect`), applies migrations and wraps it with a Prisma client; closes it on failure. */
+async function assemble(kind: Database["backend"], backend: SqlBackend, opts: OpenDatabaseOptions, connect: () => Promise<DriverAdapter>): Promise<Database> {
   try {
+    const adapter = await connect();
     const migrations = opts.migrate === false ? undefined : await backend.withSession((s) => migrate(s, { log: opts.log }));
-    const prisma = new PrismaClient({ adapter: new PrismaPGlite(backend.client) });
-    opts.log?.info("using the embedded database", { dataDir: backend.target.slice("pglite:".length) });
+    const prisma = new PrismaClient({ adapter });
     return {
       prisma,
-      backend: "pglite",
+      backend: kind,
       target: backend.target,
       sql: (text, params) => backend.query(text, params),
       withSession: (fn) => backend.withSession(fn),
-      mapError: (err) => err,
+      mapError: (err) => (backend.mapError ? backend.mapError(err) : err),
       migrations,
       close: async () => {
         await prisma.$disconnect();
