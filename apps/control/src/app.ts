@@ -9,6 +9,7 @@ import type { Env } from "./env";
 import { createApiServer, listen } from "./http-server";
 import type { Logger } from "./log";
 import { EndpointRepo } from "./registry/endpoint-repo";
+import { Housekeeping } from "./registry/housekeeping";
 import { ProxyStatusRepo } from "./registry/proxy-status-repo";
 import { ResourceStore } from "./revisions/store";
 import type { ControlServices } from "./services";
@@ -23,11 +24,6 @@ export interface ControlPlane {
   distribution: ConfigDiscoveryServer;
   close(): Promise<void>;
 }
-
-/** How often this replica heartbeats its endpoints, collects expired ones and re-checks the head revision. */
-const HOUSEKEEPING_MS = 5_000;
-/** Endpoints whose replica has not heartbeated for this long are removed (the replica died). */
-const REPLICA_DEAD_MS = 30_000;
 
 /**
  * Starts one replica: database (waiting for it with backoff) and migrations, the store, the
@@ -65,10 +61,18 @@ export async function startControlPlane(env: Env, log: Logger): Promise<ControlP
     disconnectGraceMs: env.TRELLIS_ENDPOINT_GRACE_MS,
     logger: log,
   });
-  // The newest revision announced on the bus (already being pushed); the housekeeping safety net below re-pushes only a head beyond it.
-  let lastHead = 0;
+  const housekeeping = new Housekeeping({
+    replicaId,
+    endpoints: endpointRepo,
+    statuses: statusRepo,
+    graceMs: env.TRELLIS_ENDPOINT_GRACE_MS,
+    head: () => store.head(),
+    endpointsRemoved: () => void publish({ type: "endpoints", origin: replicaId }),
+    missedRevision: () => distribution.notifyChanged("all"),
+    log,
+  });
   const unsubscribe = bus.subscribe((e) => {
-    if (e.type === "config") lastHead = Math.max(lastHead, e.revision);
+    if (e.type === "config") housekeeping.announced(e.revision);
     // A config event re-reads only the resources; the resync after a reconnect (revision -1) re-reads everything, endpoint events included.
     distribution.notifyChanged(e.type === "endpoints" ? "endpoints" : e.revision >= 0 ? "config" : "all");
   });
@@ -83,21 +87,7 @@ export async function startControlPlane(env: Env, log: Logger): Promise<ControlP
   const grpcPort = await distribution.listen(`${env.TRELLIS_HOST}:${env.TRELLIS_GRPC_PORT}`);
   const apiPort = await listen(api, env.TRELLIS_HOST, env.TRELLIS_API_PORT);
 
-  lastHead = Math.max(lastHead, await store.head());
-  const housekeeping = setInterval(() => {
-    void (async () => {
-      await endpointRepo.touchReplica(replicaId);
-      const now = Date.now();
-      const removed = await endpointRepo.deleteStale({ disconnectedBefore: new Date(now - env.TRELLIS_ENDPOINT_GRACE_MS - HOUSEKEEPING_MS), lastSeenBefore: new Date(now - REPLICA_DEAD_MS) });
-      if (removed.length) void publish({ type: "endpoints", origin: replicaId });
-      await statusRepo.deleteDisconnected(new Date(now - REPLICA_DEAD_MS));
-      // Safety net for a lost notification: a head we have not pushed yet triggers a push.
-      const head = await store.head();
-      if (head > lastHead) distribution.notifyChanged("all");
-      lastHead = Math.max(lastHead, head);
-    })().catch((err: Error) => log.warn("housekeeping failed", { cause: err.message }));
-  }, HOUSEKEEPING_MS);
-  housekeeping.unref();
+  housekeeping.announced(await store.head());
 
   const host = env.TRELLIS_HOST.includes(":") ? `[${env.TRELLIS_HOST}]` : env.TRELLIS_HOST;
   return {
@@ -108,7 +98,7 @@ export async function startControlPlane(env: Env, log: Logger): Promise<ControlP
     store,
     distribution,
     async close() {
-      clearInterval(housekeeping);
+      housekeeping.stop();
       unsubscribe();
       await new Promise<void>((resolve) => {
         api.close(() => resolve());
