@@ -1,0 +1,85 @@
+import type { ProxyError, ResponseFlag } from "./errors";
+
+/** Which side of the sidecar a request is on: leaving the local app, or arriving for it. */
+export type Direction = "outbound" | "inbound";
+
+/** A workload's identity as telemetry labels need it (Istio's peer metadata). */
+export interface PeerInfo {
+  /** Workload (instance) name. */
+  workload: string;
+  /** The Service it belongs to (Istio's `app`). */
+  app: string;
+  /** Its `version` label, or "unknown". */
+  version: string;
+  /** Its namespace. */
+  namespace: string;
+  /** SPIFFE ID proven by mTLS, once the security issue lands; undefined until then. */
+  principal?: string | undefined;
+}
+
+/** The peer used when the other side is not a mesh workload (or did not say who it is). */
+export const UNKNOWN_PEER: PeerInfo = Object.freeze({ workload: "unknown", app: "unknown", version: "unknown", namespace: "unknown" });
+
+/** Where the router sent a request: filled in by the route and cluster layers, read by telemetry. */
+export interface RouteTarget {
+  /** Canonical outbound host (`reviews.default`) or, inbound, the local Service host. */
+  host: string;
+  /** The host port. */
+  port: number;
+  /** Subset, if the weighted pick chose one. */
+  subset?: string | undefined;
+  /** Envoy-style cluster name. */
+  cluster: string;
+}
+
+/**
+ * Per-request state shared by the layers of one request. Layers write only the fields they
+ * own (the route layer `route`, the cluster layer `target` and `upstreamAddress`, the edge the
+ * byte counts) and telemetry reads them all when the request ends.
+ */
+export class RequestContext {
+  /** `performance.now()` at accept. */
+  readonly start = performance.now();
+  /** Wall clock at accept (access log). */
+  readonly startTime = Date.now();
+  /** Response flags set along the way. */
+  readonly flags = new Set<ResponseFlag>();
+  /** The matched route rule: its name (or `default`) and the Route resource it came from. */
+  route: { name: string; source: string } | undefined;
+  /** The destination picked by the route and weighted split. */
+  target: RouteTarget | undefined;
+  /** `address:port` of the endpoint the last attempt went to. */
+  upstreamAddress: string | undefined;
+  /** Attempts made upstream (1 + retries). */
+  attempts = 0;
+  /** Who sent the request. */
+  source: PeerInfo;
+  /** Who served it: for outbound, told by the peer proxy's response; for inbound, this workload. */
+  destination: PeerInfo | undefined;
+  /** `mutual_tls` once mTLS carries the hop, else `none` (Istio's connection_security_policy). */
+  connectionSecurity: "none" | "mutual_tls" = "none";
+  /** Request body bytes received from downstream. */
+  requestBytes = 0;
+  /** Response body bytes sent downstream. */
+  responseBytes = 0;
+  /** The failure that became a local reply, if any. */
+  error: ProxyError | undefined;
+
+  constructor(
+    readonly direction: Direction,
+    /** `http`, `grpc` (content-type application/grpc) or `tcp`, Istio's request_protocol. */
+    readonly protocol: "http" | "grpc" | "tcp",
+    /** Aborted when the downstream goes away. */
+    readonly signal: AbortSignal,
+    /** The downstream peer's address (per-caller rate limits, access log). */
+    readonly downstreamAddress: string,
+    source: PeerInfo,
+  ) {
+    this.source = source;
+  }
+
+  /** Whether the request is gRPC, so local replies must carry grpc-status. */
+  get grpc(): boolean {
+    return this.protocol === "grpc";
+  }
+}
