@@ -85,6 +85,14 @@ export interface Hello {
    * send the Snapshot again and records the proxy as synced.
    */
   lastVersion: string;
+  /**
+   * Port of the proxy's single inbound listener (HTTP/2 between proxies; the destination
+   * Service port travels in the request), e.g. 15006. When set, cluster endpoints of this
+   * workload carry this port instead of the workload's own ports, so peer proxies send mesh
+   * traffic to the proxy, never around it to the application. 0 = not set: endpoints use the
+   * workload's ports, as for a workload without a sidecar.
+   */
+  inboundPort: number;
 }
 
 export interface Hello_LabelsEntry {
@@ -295,6 +303,7 @@ function createBaseHello(): Hello {
     ports: [],
     proxyVersion: "",
     lastVersion: "",
+    inboundPort: 0,
   };
 }
 
@@ -323,6 +332,9 @@ export const Hello: MessageFns<Hello> = {
     }
     if (message.lastVersion !== "") {
       writer.uint32(66).string(message.lastVersion);
+    }
+    if (message.inboundPort !== 0) {
+      writer.uint32(72).uint32(message.inboundPort);
     }
     return writer;
   },
@@ -407,6 +419,14 @@ export const Hello: MessageFns<Hello> = {
             message.lastVersion = reader.string();
             continue;
           }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.inboundPort = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -450,6 +470,11 @@ export const Hello: MessageFns<Hello> = {
         : isSet(object.last_version)
         ? globalThis.String(object.last_version)
         : "",
+      inboundPort: isSet(object.inboundPort)
+        ? globalThis.Number(object.inboundPort)
+        : isSet(object.inbound_port)
+        ? globalThis.Number(object.inbound_port)
+        : 0,
     };
   },
 
@@ -485,6 +510,9 @@ export const Hello: MessageFns<Hello> = {
     if (message.lastVersion !== "") {
       obj.lastVersion = message.lastVersion;
     }
+    if (message.inboundPort !== 0) {
+      obj.inboundPort = Math.round(message.inboundPort);
+    }
     return obj;
   },
 
@@ -509,6 +537,7 @@ export const Hello: MessageFns<Hello> = {
     message.ports = object.ports?.map((e) => Port.fromPartial(e)) || [];
     message.proxyVersion = object.proxyVersion ?? "";
     message.lastVersion = object.lastVersion ?? "";
+    message.inboundPort = object.inboundPort ?? 0;
     return message;
   },
 };
