@@ -18,6 +18,13 @@ export const EndpointSchema = z
     namespace: NameSchema,
     /** Address where the workload's proxy (inbound side) is reached. */
     address: z.string().min(1),
+    /**
+     * Port of the workload's proxy's inbound listener, when it has one that takes mesh traffic
+     * for every Service port (the destination port travels in the request). Cluster endpoints
+     * of this workload then carry this port instead of the workload's own ports. Absent: peers
+     * connect to the workload's ports (no sidecar, or a proxy that did not say).
+     */
+    inboundPort: PortNumberSchema.optional(),
     /** Ports the workload serves. */
     ports: z.array(z.object({ /** Port name. */ name: z.string(), /** Port. */ port: PortNumberSchema, /** Protocol. */ protocol: ProtocolSchema }).strict()),
     /** Labels (`version: v2`) used by subsets. */
