@@ -56,6 +56,16 @@ describeEachBackend("endpoint and proxy status repositories", (ctx) => {
     assert.equal(viaPrisma!.connectedAt.toISOString(), clock.toISOString(), "Prisma reads the same instant");
   });
 
+  it("stores a proxy's inbound port and reads it back; absent stays absent", async () => {
+    await endpoints.registerMany([{ ...endpoint(1), inboundPort: 15006 }, endpoint(2)], "replica-a");
+    const [withPort, without] = await endpoints.list();
+    assert.deepEqual(withPort, { ...endpoint(1), inboundPort: 15006 });
+    assert.deepEqual(without, endpoint(2));
+    assert.ok(!("inboundPort" in without!), "no inboundPort key when the proxy did not report one");
+    await endpoints.register(endpoint(1), "replica-a");
+    assert.deepEqual((await endpoints.list())[0], endpoint(1), "a new Hello without the port clears it");
+  });
+
   it("keeps a proxy that moved to another replica when the old replica lets go", async () => {
     await endpoints.register(endpoint(1), "replica-a");
     await endpoints.register({ ...endpoint(1), address: "10.9.9.9" }, "replica-b");

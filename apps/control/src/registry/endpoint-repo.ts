@@ -9,6 +9,7 @@ const COLUMNS: Column[] = [
   { name: "service" },
   { name: "namespace" },
   { name: "address" },
+  { name: "inbound_port", cast: "integer" },
   { name: "ports", cast: "jsonb" },
   { name: "labels", cast: "jsonb" },
   { name: "sidecar" },
@@ -25,6 +26,7 @@ interface EndpointRow extends Record<string, unknown> {
   service: string;
   namespace: string;
   address: string;
+  inbound_port: number | null;
   ports: Endpoint["ports"];
   labels: Endpoint["labels"];
   sidecar: boolean;
@@ -51,7 +53,22 @@ export class EndpointRepo implements EndpointRegistry {
   /** register() for many proxies in one statement per 1000. */
   async registerMany(endpoints: readonly Endpoint[], replicaId: string): Promise<void> {
     const at = this.now();
-    const rows = endpoints.map((e) => [e.id, e.workload, e.service, e.namespace, e.address, JSON.stringify(e.ports), JSON.stringify(e.labels), e.sidecar, e.proxyVersion, replicaId, at, at, null]);
+    const rows = endpoints.map((e) => [
+      e.id,
+      e.workload,
+      e.service,
+      e.namespace,
+      e.address,
+      e.inboundPort ?? null,
+      JSON.stringify(e.ports),
+      JSON.stringify(e.labels),
+      e.sidecar,
+      e.proxyVersion,
+      replicaId,
+      at,
+      at,
+      null,
+    ]);
     await batchUpsert(this.db.sql, "endpoints", "id", COLUMNS, rows);
   }
 
@@ -90,11 +107,23 @@ export class EndpointRepo implements EndpointRegistry {
    */
   async list(filter: { namespace?: string; service?: string; connectedOnly?: boolean } = {}): Promise<Endpoint[]> {
     const rows = await this.db.sql<EndpointRow>(
-      `SELECT id, workload, service, namespace, address, ports, labels, sidecar, proxy_version FROM endpoints
+      `SELECT id, workload, service, namespace, address, inbound_port, ports, labels, sidecar, proxy_version FROM endpoints
        WHERE ($1::text IS NULL OR namespace = $1) AND ($2::text IS NULL OR service = $2) AND (NOT $3::boolean OR disconnected_at IS NULL)
        ORDER BY id`,
       [filter.namespace ?? null, filter.service ?? null, filter.connectedOnly ?? false],
     );
-    return rows.map((r) => ({ id: r.id, workload: r.workload, service: r.service, namespace: r.namespace, address: r.address, ports: r.ports, labels: r.labels, sidecar: r.sidecar, proxyVersion: r.proxy_version }));
+    return rows.map((r) => ({
+      id: r.id,
+      workload: r.workload,
+      service: r.service,
+      namespace: r.namespace,
+      address: r.address,
+      // Absent rather than undefined, so a listed endpoint equals the one registered.
+      ...(r.inbound_port !== null ? { inboundPort: r.inbound_port } : {}),
+      ports: r.ports,
+      labels: r.labels,
+      sidecar: r.sidecar,
+      proxyVersion: r.proxy_version,
+    }));
   }
 }
