@@ -85,8 +85,10 @@ function pickPolicy(candidates: readonly DestinationPolicy[], callerNamespace: s
 }
 
 function memberEndpoint(m: Member, portName: string, targetPort: number): ClusterEndpoint {
-  // The workload's port of the same name (its registration or the Workload's `ports`), else the Service's target port.
-  const port = m.portsByName.get(portName) ?? targetPort;
+  // A proxy with one inbound listener takes every Service port there (the port travels in the
+  // request). Otherwise the workload's port of the same name (its registration or the
+  // Workload's `ports`), else the Service's target port.
+  const port = m.inboundPort ?? m.portsByName.get(portName) ?? targetPort;
   return { address: m.address, port, labels: m.labels, weight: m.weight, sidecar: m.sidecar };
 }
 

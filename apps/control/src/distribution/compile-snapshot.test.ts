@@ -176,6 +176,25 @@ describe("compileSnapshot", () => {
     }
   });
 
+  test("endpoints of a proxy that reported an inbound port carry that port on every Service port", () => {
+    const twoPorts = svc("reviews", "default", { ports: [{ name: "http", port: 9080, protocol: "http" }, { name: "grpc", port: 9090, targetPort: 7070, protocol: "grpc" }] });
+    const eps = [{ ...ep("default", "reviews", "reviews-v1-a", { version: "v1" }, "10.0.0.1"), inboundPort: 15006 }, ep("default", "reviews", "reviews-v2-a", { version: "v2" }, "10.0.0.2")];
+    const s = compileSnapshot([twoPorts, svc("details")], eps, proxy("details"), 1);
+    const ports = (cluster: string) => host(s, "reviews.default")?.clusters.find((c) => c.name === cluster)?.endpoints.map((e) => `${e.address}:${e.port}`);
+    assert.deepEqual(ports("outbound|9080||reviews.default"), ["10.0.0.1:15006", "10.0.0.2:9080"]);
+    assert.deepEqual(ports("outbound|9090||reviews.default"), ["10.0.0.1:15006", "10.0.0.2:7070"], "without an inbound port: the workload's port, else the target port");
+    // The cached compiler notices a changed inbound port even though nothing else changed.
+    const c = new SnapshotCompiler();
+    c.update({ revision: 1, resources: [twoPorts, svc("details")], endpoints: eps });
+    assert.equal(c.compile(proxy("details")).version, s.version);
+    const moved = eps.map((e) => (e.inboundPort ? { ...e, inboundPort: 16006 } : e));
+    c.update({ revision: 1, resources: [twoPorts, svc("details")], endpoints: moved });
+    const again = c.compile(proxy("details"));
+    assert.equal(again.version, compileSnapshot([twoPorts, svc("details")], moved, proxy("details"), 1).version);
+    assert.notEqual(again.version, s.version);
+    assert.equal(again.snapshot().outbound.hosts.find((h) => h.host === "reviews.default")?.clusters[0]?.endpoints[0]?.port, 16006);
+  });
+
   test("a workload whose Service is not defined gets listeners from its registered ports", () => {
     const s = compileSnapshot([], [ep("default", "lonely", "lonely-a", {}, "10.1.1.1")], proxy("lonely"), 1);
     assert.deepEqual(s.inbound.listeners, [{ name: "http", port: 9080, targetPort: 9080, protocol: "http" }]);

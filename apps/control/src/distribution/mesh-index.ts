@@ -35,6 +35,8 @@ export interface Member {
   address: string;
   /** Port name → port on the workload. */
   portsByName: ReadonlyMap<string, number>;
+  /** The port of the workload's proxy inbound listener, which peers dial for every Service port; undefined: dial `portsByName`. */
+  inboundPort: number | undefined;
   labels: Record<string, string>;
   weight: number;
   sidecar: boolean;
@@ -132,6 +134,7 @@ function members(resources: readonly Resource[], endpoints: readonly Endpoint[])
       id: ep.id,
       address: ep.address,
       portsByName: new Map(ep.ports.map((p) => [p.name, p.port])),
+      inboundPort: ep.inboundPort,
       labels: ep.labels,
       weight: 1,
       sidecar: ep.sidecar,
@@ -144,6 +147,7 @@ function members(resources: readonly Resource[], endpoints: readonly Endpoint[])
       id,
       address: w.spec.address,
       portsByName: new Map(Object.entries(w.spec.ports ?? {})),
+      inboundPort: undefined,
       labels: w.spec.labels,
       weight: w.spec.weight,
       sidecar: w.spec.sidecar,

@@ -20,6 +20,8 @@ const HelloSchema = z.object({
     .refine((ps) => new Set(ps.map((p) => p.name)).size === ps.length, "port names must be unique"),
   proxyVersion: z.string().max(64, "must be at most 64 characters"),
   lastVersion: z.string().max(64, "must be at most 64 characters"),
+  /** 0 = not set (proto3 default): the workload's own ports are its endpoints' ports. */
+  inboundPort: z.number().int().min(0).max(65535, "must be a port number, 1 to 65535 (0 = not set)"),
 });
 
 /** A Hello that passed validation, turned into what the registry and the compiler take. */
@@ -40,7 +42,18 @@ export function parseHello(hello: Hello): ValidHello {
   const h = r.data;
   const id = `${h.namespace}/${h.workload}`;
   return {
-    endpoint: { id, workload: h.workload, service: h.service, namespace: h.namespace, address: h.address, ports: h.ports, labels: h.labels, sidecar: true, proxyVersion: h.proxyVersion },
+    endpoint: {
+      id,
+      workload: h.workload,
+      service: h.service,
+      namespace: h.namespace,
+      address: h.address,
+      ...(h.inboundPort !== 0 ? { inboundPort: h.inboundPort } : {}),
+      ports: h.ports,
+      labels: h.labels,
+      sidecar: true,
+      proxyVersion: h.proxyVersion,
+    },
     proxy: { id, service: h.service, namespace: h.namespace, labels: h.labels },
     lastVersion: h.lastVersion,
   };

@@ -35,7 +35,7 @@ export class FakeProxy {
 
   hello(h: Partial<Hello> & Pick<Hello, "workload" | "service">): void {
     this.call.write({
-      message: { $case: "hello", value: { namespace: "default", labels: {}, address: `10.0.0.${Math.floor(Math.random() * 250) + 1}`, ports: [{ name: "http", port: 9080, protocol: "http" }], proxyVersion: "0.1.0", lastVersion: "", ...h } },
+      message: { $case: "hello", value: { namespace: "default", labels: {}, address: `10.0.0.${Math.floor(Math.random() * 250) + 1}`, ports: [{ name: "http", port: 9080, protocol: "http" }], proxyVersion: "0.1.0", lastVersion: "", inboundPort: 0, ...h } },
     });
   }
   ack(version: string): void {
