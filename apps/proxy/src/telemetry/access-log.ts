@@ -1,0 +1,186 @@
+import type { RequestContext } from "../core/context";
+import { AccessDeniedError } from "../core/errors";
+import type { Headers } from "../core/types";
+import type { RequestOutcome, TcpBytes } from "./request-record";
+import { formatResponseFlags } from "./response-flags";
+
+/**
+ * Envoy-like access log: one JSON object per line, per request or TCP connection, on stdout
+ * by default (the structured process log goes to stderr, see core/log.ts).
+ *
+ * Lines are buffered and written once per event-loop turn (or at once past maxBufferBytes),
+ * so a busy proxy makes one write per batch, not one per request. Call `flush()` before the
+ * process exits. When the sink reports more than maxPendingBytes not yet written (stdout to a
+ * slow pipe), lines are dropped and counted in `dropped` rather than buffered without bound.
+ *
+ * Nothing here throws: a line that cannot be built or written is dropped and counted.
+ * Only facts safe to keep are logged: for a denial the deciding policy's key, never tokens or
+ * header values other than authority, user agent and request id.
+ */
+
+/** Where lines go: process.stdout, or anything with a `write` (tests). */
+export interface AccessLogSink {
+  write(chunk: string): unknown;
+  /** Bytes accepted but not yet written (a Writable's); drives dropping under backpressure. */
+  readonly writableLength?: number;
+}
+
+export interface AccessLogOptions {
+  /** Default process.stdout. */
+  sink?: AccessLogSink;
+  /** Write the batch at once when it grows past this many characters. Default 64 KiB. */
+  maxBufferBytes?: number;
+  /** Drop lines while the sink holds more than this many unwritten bytes. Default 16 MiB. */
+  maxPendingBytes?: number;
+}
+
+/** The parts of a request the log shows (a ProxyRequest fits). */
+export interface AccessLogRequest {
+  method: string;
+  path: string;
+  authority: string;
+  headers: Headers;
+}
+
+/** String fields longer than this are cut (a 1 MB path must not become a 1 MB log line). */
+const MAX_FIELD = 2048;
+
+export class AccessLog {
+  private readonly sink: AccessLogSink;
+  private readonly maxBufferBytes: number;
+  private readonly maxPendingBytes: number;
+  private buffer = "";
+  private scheduled: NodeJS.Immediate | undefined;
+  /** Lines dropped (unbuildable, sink failing, or sink backed up). */
+  dropped = 0;
+
+  constructor(options: AccessLogOptions = {}) {
+    this.sink = options.sink ?? process.stdout;
+    this.maxBufferBytes = options.maxBufferBytes ?? 64 * 1024;
+    this.maxPendingBytes = options.maxPendingBytes ?? 16 * 1024 * 1024;
+  }
+
+  /** Logs a finished (or abandoned) HTTP/gRPC request. */
+  logRequest(ctx: RequestContext, req: AccessLogRequest, outcome: RequestOutcome): void {
+    let line: string;
+    try {
+      const h = req.headers;
+      line = JSON.stringify({
+        start_time: isoTime(ctx.startTime),
+        method: str(req.method),
+        path: str(req.path),
+        protocol: ctx.protocol,
+        response_code: outcome.status,
+        grpc_status: outcome.grpcStatus ?? null,
+        response_flags: formatResponseFlags(ctx.flags),
+        bytes_received: ctx.requestBytes,
+        bytes_sent: ctx.responseBytes,
+        duration: ms(outcome.durationMs),
+        upstream_host: ctx.upstreamAddress ?? null,
+        upstream_cluster: ctx.target?.cluster ?? null,
+        route_name: ctx.route?.name ?? null,
+        authority: str(req.authority),
+        user_agent: header(h, "user-agent"),
+        x_request_id: header(h, "x-request-id"),
+        downstream_remote_address: ctx.downstreamAddress,
+        direction: ctx.direction,
+        source_workload: ctx.source.workload,
+        destination_workload: ctx.destination?.workload ?? null,
+        attempts: ctx.attempts,
+        reason: reason(ctx),
+      });
+    } catch {
+      this.dropped++;
+      return;
+    }
+    this.push(line);
+  }
+
+  /** Logs a closed TCP connection. */
+  logTcp(ctx: RequestContext, bytes: TcpBytes & { durationMs: number }): void {
+    let line: string;
+    try {
+      line = JSON.stringify({
+        start_time: isoTime(ctx.startTime),
+        protocol: ctx.protocol,
+        response_flags: formatResponseFlags(ctx.flags),
+        bytes_received: bytes.received,
+        bytes_sent: bytes.sent,
+        duration: ms(bytes.durationMs),
+        upstream_host: ctx.upstreamAddress ?? null,
+        upstream_cluster: ctx.target?.cluster ?? null,
+        route_name: ctx.route?.name ?? null,
+        downstream_remote_address: ctx.downstreamAddress,
+        direction: ctx.direction,
+        source_workload: ctx.source.workload,
+        destination_workload: ctx.destination?.workload ?? null,
+        attempts: ctx.attempts,
+        reason: reason(ctx),
+      });
+    } catch {
+      this.dropped++;
+      return;
+    }
+    this.push(line);
+  }
+
+  /** Writes buffered lines now. */
+  flush(): void {
+    if (this.scheduled !== undefined) {
+      clearImmediate(this.scheduled);
+      this.scheduled = undefined;
+    }
+    if (this.buffer === "") return;
+    const chunk = this.buffer;
+    this.buffer = "";
+    try {
+      this.sink.write(chunk);
+    } catch {
+      this.dropped += countLines(chunk);
+    }
+  }
+
+  private push(line: string): void {
+    if ((this.sink.writableLength ?? 0) > this.maxPendingBytes) {
+      this.dropped++;
+      return;
+    }
+    this.buffer += line + "\n";
+    if (this.buffer.length >= this.maxBufferBytes) this.flush();
+    else if (this.scheduled === undefined) this.scheduled = setImmediate(() => this.flush());
+  }
+}
+
+function reason(ctx: RequestContext): string | null {
+  const err = ctx.error;
+  if (err === undefined) return null;
+  if (err instanceof AccessDeniedError) return err.policy ?? err.code;
+  return err.code;
+}
+
+function header(headers: Headers, name: string): string | null {
+  const v = headers?.[name];
+  if (v === undefined) return null;
+  return str(typeof v === "string" ? v : v[0]);
+}
+
+function str(v: unknown): string | null {
+  if (typeof v !== "string") return v === undefined || v === null ? null : str(String(v));
+  return v.length > MAX_FIELD ? v.slice(0, MAX_FIELD) + "…" : v;
+}
+
+function isoTime(epochMs: number): string | null {
+  const d = new Date(epochMs);
+  return Number.isNaN(d.getTime()) ? null : d.toISOString();
+}
+
+/** Milliseconds to the microsecond: sub-millisecond requests do not all log as 0. */
+function ms(v: number): number {
+  return Number.isFinite(v) ? Math.round(v * 1000) / 1000 : 0;
+}
+
+function countLines(chunk: string): number {
+  let n = 0;
+  for (let i = chunk.indexOf("\n"); i !== -1; i = chunk.indexOf("\n", i + 1)) n++;
+  return n;
+}

@@ -1,0 +1,46 @@
+import type { RequestContext } from "../core/context";
+import type { Logger } from "../core/log";
+import type { AccessLog, AccessLogRequest } from "./access-log";
+import type { ProxyMetrics } from "./metrics";
+import { recordRequest, recordTcpClose } from "./request-record";
+import type { RequestOutcome, TcpBytes } from "./request-record";
+
+/** What a listener reports finished requests and connections to. */
+export interface Telemetry {
+  metrics: ProxyMetrics;
+  accessLog: AccessLog;
+  /** Where a failure to record (a bug) is reported; it never reaches the request path. */
+  log?: Logger | undefined;
+}
+
+// Contexts already reported: the edge may see both "finished" and "closed" for one request.
+const finished = new WeakSet<RequestContext>();
+
+/**
+ * Reports one request to the metrics and the access log. The edge calls it once the response
+ * is finished, or when the downstream went away first (the edge then sets DC on ctx.flags
+ * and passes status 0 if no response was sent). A second call for the same context does
+ * nothing.
+ */
+export function finishRequest(telemetry: Telemetry, ctx: RequestContext, req: AccessLogRequest, outcome: RequestOutcome): void {
+  if (finished.has(ctx)) return;
+  finished.add(ctx);
+  try {
+    recordRequest(telemetry.metrics, ctx, outcome);
+  } catch (err) {
+    telemetry.log?.error("recording request metrics failed", { error: String(err) });
+  }
+  telemetry.accessLog.logRequest(ctx, req, outcome);
+}
+
+/** Reports a closed TCP connection (metrics: the close and the bytes not yet counted; one access log line). Once per context. */
+export function finishTcp(telemetry: Telemetry, ctx: RequestContext, bytes: TcpBytes & { durationMs: number }): void {
+  if (finished.has(ctx)) return;
+  finished.add(ctx);
+  try {
+    recordTcpClose(telemetry.metrics, ctx, bytes);
+  } catch (err) {
+    telemetry.log?.error("recording TCP metrics failed", { error: String(err) });
+  }
+  telemetry.accessLog.logTcp(ctx, bytes);
+}

@@ -1,0 +1,262 @@
+import { Counter, Gauge, Histogram, Registry } from "prom-client";
+
+/**
+ * The proxy's Prometheus metrics: Istio's standard metrics under Istio's names, buckets and
+ * labels (so Istio's Grafana dashboards, Kiali queries and alerts work unchanged) and a few
+ * `trellis_` metrics of the proxy itself.
+ *
+ * Each instance owns its Registry; nothing touches prom-client's global one, so many proxies
+ * can run in one process (tests) without sharing series.
+ *
+ * Hot path: `http(values)` / `tcp(values)` return the label-bound children of one label
+ * combination, cached in a Map keyed by the joined values, so a request costs one string join
+ * and one Map lookup before prom-client's own update. The cache is bounded: past
+ * MAX_CACHED_SERIES combinations it is cleared and refilled (the series themselves stay in
+ * the registry; only the bound handles are dropped).
+ */
+
+/** Istio's default buckets of `istio_request_duration_milliseconds`. */
+export const ISTIO_DURATION_BUCKETS_MS: readonly number[] = [
+  0.5, 1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000, 300000, 600000, 1800000, 3600000,
+];
+
+/** Istio's buckets of `istio_request_bytes` and `istio_response_bytes`. */
+export const ISTIO_BYTE_BUCKETS: readonly number[] = [1, 10, 100, 1000, 10000, 100000, 1000000, 10000000];
+
+/** Labels every Istio metric carries (HTTP and TCP), in the order `tcp(values)` takes them. */
+export const PEER_LABEL_NAMES = [
+  "reporter",
+  "source_workload",
+  "source_workload_namespace",
+  "source_principal",
+  "source_app",
+  "source_version",
+  "source_canonical_service",
+  "source_canonical_revision",
+  "destination_workload",
+  "destination_workload_namespace",
+  "destination_principal",
+  "destination_app",
+  "destination_version",
+  "destination_canonical_service",
+  "destination_canonical_revision",
+  "destination_service",
+  "destination_service_name",
+  "destination_service_namespace",
+  "request_protocol",
+  "response_flags",
+  "connection_security_policy",
+] as const;
+
+/** Labels of the HTTP/gRPC metrics: the peer labels plus the response's code and gRPC status (Istio has neither on TCP metrics). */
+export const HTTP_LABEL_NAMES = [...PEER_LABEL_NAMES, "response_code", "grpc_response_status"] as const;
+
+/** Labels of the TCP metrics. */
+export const TCP_LABEL_NAMES = PEER_LABEL_NAMES;
+
+export type HttpLabelName = (typeof HTTP_LABEL_NAMES)[number];
+export type TcpLabelName = (typeof TCP_LABEL_NAMES)[number];
+
+/** Bound handles for one HTTP label combination. */
+export interface HttpSeries {
+  requests: { inc(value?: number): void };
+  durationMs: { observe(value: number): void };
+  requestBytes: { observe(value: number): void };
+  responseBytes: { observe(value: number): void };
+}
+
+/** Bound handles for one TCP label combination. */
+export interface TcpSeries {
+  opened: { inc(value?: number): void };
+  closed: { inc(value?: number): void };
+  sentBytes: { inc(value?: number): void };
+  receivedBytes: { inc(value?: number): void };
+}
+
+interface ClusterSeries {
+  /** Requests in flight, kept here so forgetCluster can tell whether the series is still in use. */
+  inFlight: number;
+  /** forgetCluster was called while requests were in flight: drop the series when the last ends. */
+  forgotten: boolean;
+  active: { set(value: number): void };
+  overflow: { inc(value?: number): void };
+  ejections: { set(value: number): void };
+}
+
+/** Bound handles cached past this many label combinations are dropped and rebuilt on use. */
+export const MAX_CACHED_SERIES = 10_000;
+
+// Joins label values into a cache key. A control character cannot arrive in an HTTP header (Node refuses
+// them) nor in config names, so keys of different combinations do not collide.
+const SEP = "\u0001";
+
+export class ProxyMetrics {
+  /** This proxy's registry: what /metrics serves. */
+  readonly registry = new Registry();
+
+  private readonly requests = new Counter({
+    name: "istio_requests_total",
+    help: "Requests handled by the proxy (Istio standard metric).",
+    labelNames: HTTP_LABEL_NAMES,
+    registers: [this.registry],
+  });
+  private readonly duration = new Histogram({
+    name: "istio_request_duration_milliseconds",
+    help: "Request duration in milliseconds (Istio standard metric).",
+    labelNames: HTTP_LABEL_NAMES,
+    buckets: [...ISTIO_DURATION_BUCKETS_MS],
+    registers: [this.registry],
+  });
+  private readonly requestBytes = new Histogram({
+    name: "istio_request_bytes",
+    help: "Request body size in bytes (Istio standard metric).",
+    labelNames: HTTP_LABEL_NAMES,
+    buckets: [...ISTIO_BYTE_BUCKETS],
+    registers: [this.registry],
+  });
+  private readonly responseBytes = new Histogram({
+    name: "istio_response_bytes",
+    help: "Response body size in bytes (Istio standard metric).",
+    labelNames: HTTP_LABEL_NAMES,
+    buckets: [...ISTIO_BYTE_BUCKETS],
+    registers: [this.registry],
+  });
+  private readonly tcpSent = this.tcpCounter("istio_tcp_sent_bytes_total", "Bytes sent during response on TCP connections (Istio standard metric).");
+  private readonly tcpReceived = this.tcpCounter("istio_tcp_received_bytes_total", "Bytes received during request on TCP connections (Istio standard metric).");
+  private readonly tcpOpened = this.tcpCounter("istio_tcp_connections_opened_total", "TCP connections opened (Istio standard metric).");
+  private readonly tcpClosed = this.tcpCounter("istio_tcp_connections_closed_total", "TCP connections closed (Istio standard metric).");
+
+  private readonly configVersion = new Gauge({
+    name: "trellis_proxy_config_version_info",
+    help: "1 for the version of the configuration snapshot currently served.",
+    labelNames: ["version"] as const,
+    registers: [this.registry],
+  });
+  private readonly configApplies = new Counter({
+    name: "trellis_proxy_config_applies_total",
+    help: "Configuration snapshots received, by result: ack (applied) or nack (rejected).",
+    labelNames: ["result"] as const,
+    registers: [this.registry],
+  });
+  private readonly activeGauge = new Gauge({
+    name: "trellis_upstream_rq_active",
+    help: "Requests in flight to the cluster (saturation).",
+    labelNames: ["cluster"] as const,
+    registers: [this.registry],
+  });
+  private readonly overflowCounter = new Counter({
+    name: "trellis_upstream_rq_pending_overflow_total",
+    help: "Requests refused fast because a connection-pool limit of the cluster was full (UO).",
+    labelNames: ["cluster"] as const,
+    registers: [this.registry],
+  });
+  private readonly ejectionsGauge = new Gauge({
+    name: "trellis_outlier_ejections_active",
+    help: "Endpoints of the cluster currently ejected by outlier detection.",
+    labelNames: ["cluster"] as const,
+    registers: [this.registry],
+  });
+
+  private readonly httpCache = new Map<string, HttpSeries>();
+  private readonly tcpCache = new Map<string, TcpSeries>();
+  private readonly clusterCache = new Map<string, ClusterSeries>();
+  private currentVersion: string | undefined;
+
+  /** The HTTP series of one label combination; `values` in HTTP_LABEL_NAMES order. */
+  http(values: readonly string[]): HttpSeries {
+    const key = values.join(SEP);
+    let s = this.httpCache.get(key);
+    if (s === undefined) {
+      if (this.httpCache.size >= MAX_CACHED_SERIES) this.httpCache.clear();
+      s = {
+        requests: this.requests.labels(...values),
+        durationMs: this.duration.labels(...values),
+        requestBytes: this.requestBytes.labels(...values),
+        responseBytes: this.responseBytes.labels(...values),
+      };
+      this.httpCache.set(key, s);
+    }
+    return s;
+  }
+
+  /** The TCP series of one label combination; `values` in TCP_LABEL_NAMES order. */
+  tcp(values: readonly string[]): TcpSeries {
+    const key = values.join(SEP);
+    let s = this.tcpCache.get(key);
+    if (s === undefined) {
+      if (this.tcpCache.size >= MAX_CACHED_SERIES) this.tcpCache.clear();
+      s = {
+        opened: this.tcpOpened.labels(...values),
+        closed: this.tcpClosed.labels(...values),
+        sentBytes: this.tcpSent.labels(...values),
+        receivedBytes: this.tcpReceived.labels(...values),
+      };
+      this.tcpCache.set(key, s);
+    }
+    return s;
+  }
+
+  /** Counts a snapshot received; an ack also makes `version` the one `trellis_proxy_config_version_info` reports. */
+  configApplied(result: "ack" | "nack", version: string): void {
+    this.configApplies.inc({ result });
+    if (result !== "ack" || version === this.currentVersion) return;
+    this.configVersion.reset();
+    this.configVersion.set({ version }, 1);
+    this.currentVersion = version;
+  }
+
+  /** A request to `cluster` started (pair with upstreamRequestEnded). */
+  upstreamRequestStarted(cluster: string): void {
+    const c = this.cluster(cluster);
+    c.forgotten = false;
+    c.active.set(++c.inFlight);
+  }
+
+  /** A request to `cluster` ended, however it ended. */
+  upstreamRequestEnded(cluster: string): void {
+    const c = this.clusterCache.get(cluster);
+    if (c === undefined || c.inFlight === 0) return;
+    c.active.set(--c.inFlight);
+    if (c.inFlight === 0 && c.forgotten) this.forgetCluster(cluster);
+  }
+
+  /** A connection-pool limit of `cluster` refused a request. */
+  upstreamOverflow(cluster: string): void {
+    this.cluster(cluster).overflow.inc();
+  }
+
+  /** How many endpoints of `cluster` outlier detection holds ejected now. */
+  setOutlierEjections(cluster: string, ejected: number): void {
+    this.cluster(cluster).ejections.set(ejected);
+  }
+
+  /**
+   * Drops the `trellis_` series of a cluster the configuration no longer has. Its in-flight
+   * gauge stays while requests to it are still running (they drain after a config swap).
+   */
+  forgetCluster(cluster: string): void {
+    this.overflowCounter.remove(cluster);
+    this.ejectionsGauge.remove(cluster);
+    const c = this.clusterCache.get(cluster);
+    if (c && c.inFlight > 0) {
+      c.forgotten = true;
+      return;
+    }
+    this.clusterCache.delete(cluster);
+    this.activeGauge.remove(cluster);
+  }
+
+  private cluster(name: string): ClusterSeries {
+    let s = this.clusterCache.get(name);
+    if (s === undefined) {
+      // Never cleared wholesale: entries hold in-flight counts. Cluster names come from config and forgetCluster bounds them.
+      s = { inFlight: 0, forgotten: false, active: this.activeGauge.labels(name), overflow: this.overflowCounter.labels(name), ejections: this.ejectionsGauge.labels(name) };
+      this.clusterCache.set(name, s);
+    }
+    return s;
+  }
+
+  private tcpCounter(name: string, help: string): Counter<TcpLabelName> {
+    return new Counter({ name, help, labelNames: TCP_LABEL_NAMES, registers: [this.registry] });
+  }
+}
