@@ -48,3 +48,15 @@ export function hang(_req: ProxyRequest, signal: AbortSignal): Promise<ProxyResp
 export async function settle(rounds = 10): Promise<void> {
   for (let i = 0; i < rounds; i++) await Promise.resolve();
 }
+
+/** A seeded uniform source in [0, 1) (mulberry32), for statistical tests that must not flake. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
