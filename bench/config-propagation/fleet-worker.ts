@@ -53,7 +53,7 @@ function open(target: string, index: number, services: number): FakeProxy {
   const end = (why: string) => (p.ended ??= why);
   call.on("error", (e: grpc.ServiceError) => end(`${grpc.status[e.code] ?? e.code}: ${e.details}`));
   call.on("status", (s: grpc.StatusObject) => end(`${grpc.status[s.code] ?? s.code}: ${s.details}`));
-  call.write({ message: { $case: "hello", value: { ...proxySpec(index, services), proxyVersion: "bench", lastVersion: "" } } });
+  call.write({ message: { $case: "hello", value: { ...proxySpec(index, services), proxyVersion: "bench", lastVersion: "", inboundPort: 0 } } });
   return p;
 }
 
