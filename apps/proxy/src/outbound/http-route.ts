@@ -1,0 +1,136 @@
+import { durationMs } from "@trellis/config";
+import type { HttpRouteRule, OutboundHost } from "@trellis/config";
+import { NoRouteError } from "../core/errors";
+import { compose } from "../core/types";
+import type { Handler, Layer, ProxyRequest } from "../core/types";
+import { faultLayer } from "../filters/fault";
+import { headerOpsLayer } from "../filters/header-ops";
+import { mirrorLayer } from "../filters/mirror";
+import { retryLayer } from "../filters/retry";
+import { compileStringMatch } from "../filters/string-match";
+import { timeoutLayer } from "../filters/timeout";
+import type { RetryBudget } from "../filters/retry-budget";
+import type { UpstreamCluster } from "./upstream-cluster";
+
+/** What a compiled rule needs from its router. */
+export interface RuleDeps {
+  /** The cluster for a destination, or undefined if the snapshot has none (→ 503 UH at request time). */
+  cluster(host: string, port: number | undefined, subset: string | undefined, requestPort: number): UpstreamCluster | undefined;
+  /** The retry budget of a rule, kept across swaps by key. */
+  budget(key: string, percent: number): RetryBudget;
+  /** Fire-and-forget copy of a request to a cluster. */
+  mirror(cluster: UpstreamCluster, req: ProxyRequest): void;
+  random: () => number;
+}
+
+interface Alternative {
+  test(req: ProxyRequest): boolean;
+  /** The matched path prefix, for `rewrite.uri`. */
+  prefix: string | undefined;
+  name: string | undefined;
+}
+
+/** One route rule compiled for one (host, port): its matchers and its handler chain. */
+export class CompiledRule {
+  readonly alternatives: Alternative[] | null;
+  readonly handler: Handler;
+
+  constructor(
+    readonly rule: HttpRouteRule,
+    readonly source: string,
+    index: number,
+    host: OutboundHost,
+    requestPort: number,
+    deps: RuleDeps,
+  ) {
+    this.alternatives = rule.match?.length ? rule.match.map(compileMatch) : null;
+    const ruleKey = `${source}#${index}|${host.host}:${requestPort}`;
+    const destinations = rule.route.map((wd) => ({
+      weight: wd.weight ?? (rule.route.length === 1 ? 100 : 0),
+      subset: wd.destination.subset,
+      cluster: deps.cluster(wd.destination.host, wd.destination.port, wd.destination.subset, requestPort),
+    }));
+    const perDestination: Layer[] = [];
+    if (rule.timeout) perDestination.push(timeoutLayer(durationMs(rule.timeout)));
+    if (rule.retries && rule.retries.attempts > 0) perDestination.push(retryLayer(rule.retries, { budget: deps.budget(ruleKey, rule.retries.budgetPercent), random: deps.random }));
+    const chains = destinations.map((d) => ({
+      ...d,
+      handler: d.cluster ? compose(perDestination, d.cluster.handler) : undefined,
+    }));
+    const total = chains.reduce((s, d) => s + d.weight, 0);
+
+    const split: Handler = (req, ctx, signal) => {
+      let pick = chains[0]!;
+      if (chains.length > 1 && total > 0) {
+        let r = deps.random() * total;
+        for (const c of chains) {
+          if (r < c.weight) {
+            pick = c;
+            break;
+          }
+          r -= c.weight;
+        }
+      }
+      if (!pick.cluster || !pick.handler) return Promise.reject(new NoRouteError(`route ${this.source} names a destination the snapshot has no cluster for`));
+      ctx.target = { host: pick.cluster.host.host, port: pick.cluster.cluster.port, subset: pick.subset, cluster: pick.cluster.cluster.name };
+      return pick.handler(req, ctx, signal);
+    };
+
+    const layers: Layer[] = [];
+    if (rule.rewrite) layers.push(rewrite(rule.rewrite, this));
+    if (rule.headers) layers.push(headerOpsLayer(rule.headers));
+    if (rule.fault) layers.push(faultLayer(rule.fault, { random: deps.random }));
+    if (rule.mirror) {
+      const m = rule.mirror;
+      const mc = deps.cluster(m.destination.host, m.destination.port, m.destination.subset, requestPort);
+      if (mc) layers.push(mirrorLayer(m.percentage, (copy) => deps.mirror(mc, copy), { random: deps.random }));
+    }
+    this.handler = compose(layers, split);
+  }
+
+  /** The matching alternative (null: the rule matches everything), or undefined when it does not match. */
+  match(req: ProxyRequest): Alternative | null | undefined {
+    if (!this.alternatives) return null;
+    for (const a of this.alternatives) if (a.test(req)) return a;
+    return undefined;
+  }
+}
+
+function compileMatch(m: NonNullable<HttpRouteRule["match"]>[number]): Alternative {
+  const path = m.path ? compileStringMatch(m.path) : undefined;
+  const headers = m.headers ? Object.entries(m.headers).map(([name, sm]) => [name, compileStringMatch(sm)] as const) : [];
+  return {
+    name: m.name,
+    prefix: m.path?.prefix ?? m.path?.exact,
+    test(req) {
+      if (m.method && req.method !== m.method) return false;
+      if (path && !path(pathOnly(req.path))) return false;
+      for (const [name, test] of headers) {
+        const v = req.headers[name];
+        if (v === undefined || !test(Array.isArray(v) ? v.join(",") : v)) return false;
+      }
+      return true;
+    },
+  };
+}
+
+function pathOnly(path: string): string {
+  const q = path.indexOf("?");
+  return q === -1 ? path : path.slice(0, q);
+}
+
+/** `rewrite.uri` replaces the matched prefix (or the whole path) keeping the query; `authority` replaces the Host. */
+function rewrite(rw: NonNullable<HttpRouteRule["rewrite"]>, rule: CompiledRule): Layer {
+  return (next) => (req, ctx, signal) => {
+    if (rw.authority) req.authority = rw.authority;
+    if (rw.uri !== undefined) {
+      const alt = rule.match(req);
+      const q = req.path.indexOf("?");
+      const path = q === -1 ? req.path : req.path.slice(0, q);
+      const query = q === -1 ? "" : req.path.slice(q);
+      const prefix = alt?.prefix;
+      req.path = (prefix !== undefined && path.startsWith(prefix) ? rw.uri + path.slice(prefix.length) : rw.uri) + query;
+    }
+    return next(req, ctx, signal);
+  };
+}

@@ -1,0 +1,115 @@
+import type { Cluster, DestinationPolicySpec, OutboundHost } from "@trellis/config";
+import { durationMs } from "@trellis/config";
+import type { PeerInfo } from "../core/context";
+import { NoHealthyUpstreamError, ProxyError } from "../core/errors";
+import type { Handler, Headers, ProxyRequest, ProxyResponse } from "../core/types";
+import { RequestBody } from "../core/body";
+import { createLoadBalancer } from "../balancer/load-balancer";
+import type { LoadBalancer } from "../balancer/load-balancer";
+import type { EndpointState } from "../balancer/endpoint-state";
+import { decodePeer, encodePeer, PEER_HEADER, PORT_HEADER } from "../server/peer-metadata";
+import { sendHttp } from "../transport/send";
+import type { UpstreamMode } from "../transport/send";
+import type { Upstreams } from "../transport/upstreams";
+import type { ClusterState, ClusterStates } from "./cluster-states";
+
+/**
+ * One cluster of one snapshot: its members, its load balancer and the send path of a single
+ * attempt. Built per snapshot and immutable; the mutable parts that must outlive a config
+ * swap (per-endpoint in-flight counts and outlier state, circuit-breaker counters) live in
+ * ClusterStates and are shared by the old and new router while both serve requests.
+ */
+export class UpstreamCluster {
+  readonly handler: Handler;
+  /** Cluster state shared across snapshots (breaker, outlier detection). */
+  readonly state: ClusterState;
+  private readonly endpoints: readonly EndpointState[];
+  private readonly lb: LoadBalancer;
+  private readonly mode: UpstreamMode | "tls";
+  /** Picks an endpoint for a TCP connection, skipping ejected ones. */
+  readonly pick: () => EndpointState | undefined;
+
+  constructor(
+    readonly cluster: Cluster,
+    readonly host: OutboundHost,
+    policy: DestinationPolicySpec | undefined,
+    private readonly states: ClusterStates,
+    private readonly upstreams: Upstreams,
+    private readonly self: PeerInfo,
+  ) {
+    const state = states.cluster(cluster.name, policy);
+    this.state = state;
+    this.endpoints = cluster.endpoints.map((e) => state.endpoint(e));
+    const subsetLb = cluster.subset ? policy?.subsets.find((s) => s.name === cluster.subset)?.loadBalancer : undefined;
+    this.lb = createLoadBalancer(subsetLb ?? policy?.loadBalancer ?? { kind: "ROUND_ROBIN" });
+    const protocol = host.ports.find((p) => p.port === cluster.port)?.protocol ?? "http";
+    this.mode = protocol === "http" ? "http1" : protocol === "http2" || protocol === "grpc" ? "h2c" : "tls";
+    const pool = policy?.connectionPool;
+    const h1Options = {
+      maxConnections: pool?.tcp?.maxConnections,
+      connectTimeoutMs: pool?.tcp?.connectTimeout ? durationMs(pool.tcp.connectTimeout) : undefined,
+      idleTimeoutMs: pool?.http?.idleTimeout ? durationMs(pool.http.idleTimeout) : undefined,
+      maxRequestsPerConnection: pool?.http?.maxRequestsPerConnection,
+    };
+
+    this.pick = () => this.lb.pick(state.outlier.available(this.endpoints), TCP_PICK_REQUEST);
+    this.handler = async (req, ctx, signal) => {
+      const release = state.breaker.acquireRequest();
+      let ep: EndpointState | undefined;
+      try {
+        ep = this.lb.pick(state.outlier.available(this.endpoints), req);
+        if (!ep) throw new NoHealthyUpstreamError(`no healthy upstream in ${cluster.name}`);
+        ctx.attempts++;
+        ctx.upstreamAddress = ep.key;
+        ep.active++;
+        const body = req.body.open();
+        let res: ProxyResponse;
+        if (ep.sidecar) {
+          const extra: Headers = { [PORT_HEADER]: String(cluster.port), [PEER_HEADER]: encodePeer(this.self) };
+          res = await sendHttp(this.upstreams, "peer", ep.address, ep.port, req, body, signal, extra);
+          ctx.connectionSecurity = this.upstreams.peerConnector.security;
+          const peer = decodePeer(res.headers[PEER_HEADER]);
+          if (peer) ctx.destination = peer;
+          delete res.headers[PEER_HEADER];
+        } else {
+          if (this.mode === "tls") throw new NoHealthyUpstreamError(`${cluster.name} speaks TLS; reach it through CONNECT`);
+          res = await sendHttp(this.upstreams, this.mode, ep.address, ep.port, req, body, signal, undefined, h1Options);
+        }
+        state.outlier.record(ep, res.status < 500);
+        return withRelease(res, () => {
+          ep!.active--;
+          release();
+        });
+      } catch (err) {
+        if (ep) {
+          ep.active--;
+          if (err instanceof ProxyError) state.outlier.record(ep, false);
+        }
+        release();
+        throw err;
+      }
+    };
+  }
+}
+
+/** A request-less pick for a TCP connection (consistent hashing falls back to random without a header). */
+export const TCP_PICK_REQUEST: ProxyRequest = Object.freeze({ method: "CONNECT", path: "", authority: "", headers: {}, body: RequestBody.empty() });
+
+/** Calls `release` once the response body ended or was abandoned (or at once if there is none). */
+function withRelease(res: ProxyResponse, release: () => void): ProxyResponse {
+  if (!res.body) {
+    release();
+    return res;
+  }
+  let done = false;
+  const once = () => {
+    if (!done) {
+      done = true;
+      release();
+    }
+  };
+  res.body.once("end", once);
+  res.body.once("close", once);
+  res.body.once("error", once);
+  return res;
+}

@@ -1,0 +1,113 @@
+import http2 from "node:http2";
+import type { IncomingHttpHeaders, ServerHttp2Stream } from "node:http2";
+import { RequestBody } from "../core/body";
+import type { RequestContext } from "../core/context";
+import { BadRequestError } from "../core/errors";
+import type { ProxyRequest, ProxyResponse } from "../core/types";
+import { dispatch, errorResponse, grpcStatusOf, isGrpc, newContext } from "./edge";
+import type { EdgeOptions } from "./edge";
+import { forwardableHeaders } from "./hop-by-hop";
+import { MAX_HEADER_BYTES } from "./http1";
+
+const { NGHTTP2_FLAG_END_STREAM, NGHTTP2_CANCEL, NGHTTP2_INTERNAL_ERROR } = http2.constants;
+
+/**
+ * The HTTP/2 side of a listener (h2c with prior knowledge: gRPC, h2c apps, and the peer
+ * proxies' multiplexed sessions). Uses the stream API, not the compat layer: fewer objects
+ * per request, and trailers (gRPC's grpc-status) are sent when the upstream's arrive.
+ */
+export function createHttp2Server(opts: EdgeOptions): http2.Http2Server {
+  const server = http2.createServer({ maxHeaderListPairs: 256, settings: { maxHeaderListSize: MAX_HEADER_BYTES, maxConcurrentStreams: 1000 }, maxSessionMemory: 32 });
+  server.on("stream", (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, flags: number) => {
+    void serve(opts, stream, headers, (flags & NGHTTP2_FLAG_END_STREAM) !== 0);
+  });
+  server.on("sessionError", (err) => opts.log.debug("HTTP/2 session error", { error: err.message }));
+  server.on("session", (session) => session.on("error", () => undefined));
+  return server;
+}
+
+async function serve(opts: EdgeOptions, stream: ServerHttp2Stream, headers: IncomingHttpHeaders, endStream: boolean): Promise<void> {
+  stream.on("error", () => undefined); // resets from the client are normal; the close handler reports them
+  const ac = new AbortController();
+  stream.once("close", () => {
+    if (stream.rstCode !== http2.constants.NGHTTP2_NO_ERROR || !stream.writableFinished) ac.abort();
+  });
+  const method = headers[":method"] ?? "GET";
+  const grpc = isGrpc(headers["content-type"]);
+  const ctx = newContext(opts, grpc, ac.signal, stream.session?.socket?.remoteAddress, headers);
+  const authority = headers[":authority"] ?? headers["host"];
+  if (method === "CONNECT") {
+    if (!opts.connect || typeof authority !== "string") {
+      stream.respond({ ":status": 405 }, { endStream: true });
+      return;
+    }
+    opts.connect(authority, stream, ctx, (status) => {
+      if (stream.destroyed) return false;
+      stream.respond({ ":status": status }, { endStream: status !== 200 });
+      return status === 200;
+    });
+    return;
+  }
+  const path = headers[":path"];
+  const reqHeaders = forwardableHeaders(headers, opts.dropHeaderPrefix);
+  const preq: ProxyRequest = { method, path: path ?? "/", authority: typeof authority === "string" ? authority : "", headers: reqHeaders, body: endStream ? RequestBody.empty() : new RequestBody(stream, numberOr(headers["content-length"])) };
+  let response: ProxyResponse;
+  if (typeof authority !== "string" || !authority || !path) {
+    if (!endStream) stream.resume();
+    response = errorResponse(opts, ctx, new BadRequestError("missing :authority or :path"));
+  } else {
+    response = await dispatch(opts, preq, ctx, ac.signal);
+  }
+  write(opts, ctx, preq, stream, response);
+}
+
+function write(opts: EdgeOptions, ctx: RequestContext, preq: ProxyRequest, stream: ServerHttp2Stream, response: ProxyResponse): void {
+  let finished = false;
+  const done = () => {
+    if (finished) return;
+    finished = true;
+    ctx.requestBytes = preq.body.bytes;
+    if (!stream.writableFinished && ctx.signal.aborted) ctx.flags.add("DC");
+    opts.finish(ctx, preq, { status: response.status, grpcStatus: ctx.grpc ? grpcStatusOf(response) : undefined, durationMs: performance.now() - ctx.start });
+  };
+  stream.once("close", done);
+  if (stream.destroyed || stream.closed) {
+    response.body?.destroy();
+    done();
+    return;
+  }
+  const headers = { ...forwardableHeaders(response.headers), ":status": response.status };
+  const body = response.body;
+  if (!body) {
+    stream.respond(headers, { endStream: true });
+    return;
+  }
+  // gRPC always ends with trailers; other responses only wait for them when asked.
+  const waitForTrailers = ctx.grpc;
+  stream.respond(headers, { waitForTrailers });
+  if (waitForTrailers) {
+    stream.once("wantTrailers", () => {
+      const t = response.trailers();
+      if (t) stream.sendTrailers(forwardableHeaders(t));
+      else stream.close();
+    });
+  }
+  body.on("data", (chunk: Buffer) => {
+    ctx.responseBytes += chunk.length;
+    if (!stream.write(chunk)) body.pause();
+  });
+  stream.on("drain", () => body.resume());
+  body.once("end", () => stream.end());
+  body.once("error", () => {
+    ctx.flags.add("UR");
+    if (!stream.destroyed) stream.close(NGHTTP2_INTERNAL_ERROR);
+  });
+  stream.once("close", () => {
+    if (!body.readableEnded) body.destroy();
+  });
+  void NGHTTP2_CANCEL;
+}
+
+function numberOr(v: string | string[] | undefined): number | undefined {
+  return typeof v === "string" && /^\d+$/.test(v) ? Number(v) : undefined;
+}

@@ -1,0 +1,111 @@
+import http from "node:http";
+import http2 from "node:http2";
+import net from "node:net";
+import type { AddressInfo } from "node:net";
+
+/** A running test server and how to stop it. */
+export interface TestServer {
+  port: number;
+  /** Requests seen, newest last. */
+  seen: Array<{ method: string; path: string; headers: http.IncomingHttpHeaders; bodyBytes: number }>;
+  close(): Promise<void>;
+}
+
+export type AppBehaviour = (req: http.IncomingMessage, res: http.ServerResponse, body: Buffer) => void;
+
+/** Echoes `{name, method, path, headers, bodyBytes}` as JSON with 200, unless `behaviour` answers. */
+export async function startHttpApp(name: string, behaviour?: AppBehaviour): Promise<TestServer> {
+  const seen: TestServer["seen"] = [];
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      const body = Buffer.concat(chunks);
+      seen.push({ method: req.method ?? "", path: req.url ?? "", headers: req.headers, bodyBytes: body.length });
+      if (behaviour) return behaviour(req, res, body);
+      const out = JSON.stringify({ name, method: req.method, path: req.url, headers: req.headers, bodyBytes: body.length });
+      res.writeHead(200, { "content-type": "application/json", "x-app": name });
+      res.end(out);
+    });
+  });
+  server.keepAliveTimeout = 60_000;
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  return {
+    port: (server.address() as AddressInfo).port,
+    seen,
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  };
+}
+
+/** An h2c app answering JSON like startHttpApp. */
+export async function startH2App(name: string): Promise<TestServer> {
+  const seen: TestServer["seen"] = [];
+  const server = http2.createServer();
+  const sessions = new Set<http2.ServerHttp2Session>();
+  server.on("session", (s) => {
+    sessions.add(s);
+    s.once("close", () => sessions.delete(s));
+  });
+  server.on("stream", (stream, headers) => {
+    const chunks: Buffer[] = [];
+    stream.on("data", (c: Buffer) => chunks.push(c));
+    stream.on("end", () => {
+      const body = Buffer.concat(chunks);
+      seen.push({ method: String(headers[":method"]), path: String(headers[":path"]), headers: headers as http.IncomingHttpHeaders, bodyBytes: body.length });
+      stream.respond({ ":status": 200, "content-type": "application/json", "x-app": name });
+      stream.end(JSON.stringify({ name, method: headers[":method"], path: headers[":path"], bodyBytes: body.length }));
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  return {
+    port: (server.address() as AddressInfo).port,
+    seen,
+    close: () =>
+      new Promise<void>((r) => {
+        for (const s of sessions) s.destroy();
+        server.close(() => r());
+      }),
+  };
+}
+
+/** A TCP line service: answers each line with `<name>:<line>`. */
+export async function startTcpApp(name: string): Promise<TestServer> {
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((s) => {
+    sockets.add(s);
+    s.once("close", () => sockets.delete(s));
+    let buf = "";
+    s.on("data", (c) => {
+      buf += c.toString();
+      let i;
+      while ((i = buf.indexOf("\n")) >= 0) {
+        s.write(`${name}:${buf.slice(0, i)}\n`);
+        buf = buf.slice(i + 1);
+      }
+    });
+    s.on("error", () => undefined);
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  return {
+    port: (server.address() as AddressInfo).port,
+    seen: [],
+    close: () =>
+      new Promise<void>((r) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => r());
+      }),
+  };
+}
+
+/** A port nothing listens on (bound then released). */
+export async function deadPort(): Promise<number> {
+  const s = net.createServer();
+  await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
+  const port = (s.address() as AddressInfo).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
