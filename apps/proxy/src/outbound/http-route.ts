@@ -50,12 +50,17 @@ export class CompiledRule {
       subset: wd.destination.subset,
       cluster: deps.cluster(wd.destination.host, wd.destination.port, wd.destination.subset, requestPort),
     }));
-    const perDestination: Layer[] = [];
-    if (rule.timeout) perDestination.push(timeoutLayer(durationMs(rule.timeout)));
-    if (rule.retries && rule.retries.attempts > 0) perDestination.push(retryLayer(rule.retries, { budget: deps.budget(ruleKey, rule.retries.budgetPercent), random: deps.random }));
+    const layersFor = (cluster: UpstreamCluster): Layer[] => {
+      const out: Layer[] = [];
+      if (rule.timeout) out.push(timeoutLayer(durationMs(rule.timeout)));
+      if (rule.retries && rule.retries.attempts > 0) {
+        out.push(retryLayer(rule.retries, { budget: deps.budget(ruleKey, rule.retries.budgetPercent), random: deps.random, retryLimiter: cluster.state.breaker.retries }));
+      }
+      return out;
+    };
     const chains = destinations.map((d) => ({
       ...d,
-      handler: d.cluster ? compose(perDestination, d.cluster.handler) : undefined,
+      handler: d.cluster ? compose(layersFor(d.cluster), d.cluster.handler) : undefined,
     }));
     const total = chains.reduce((s, d) => s + d.weight, 0);
 

@@ -1,7 +1,8 @@
 import type { Cluster, DestinationPolicySpec, OutboundHost } from "@trellis/config";
 import { durationMs } from "@trellis/config";
 import type { PeerInfo } from "../core/context";
-import { NoHealthyUpstreamError, ProxyError } from "../core/errors";
+import { NoHealthyUpstreamError } from "../core/errors";
+import { isOutlierFailure } from "../cluster/outlier-detector";
 import type { Handler, Headers, ProxyRequest, ProxyResponse } from "../core/types";
 import { RequestBody } from "../core/body";
 import { createLoadBalancer } from "../balancer/load-balancer";
@@ -53,8 +54,18 @@ export class UpstreamCluster {
     };
 
     this.pick = () => this.lb.pick(state.outlier.available(this.endpoints), TCP_PICK_REQUEST);
+    // HTTP/1.1 holds a connection per exchange, so tcp.maxConnections caps concurrent
+    // exchanges and maxPendingRequests caps those waiting; HTTP/2 to a peer multiplexes.
+    const limitsConnections = this.mode === "http1" && (pool?.tcp?.maxConnections !== undefined || pool?.http?.maxPendingRequests !== undefined);
+
     this.handler = async (req, ctx, signal) => {
-      const release = state.breaker.acquireRequest();
+      const breaker = state.breaker;
+      const releaseRequest = breaker.acquireRequest();
+      let releaseSlot: (() => void) | undefined;
+      const release = () => {
+        releaseRequest();
+        releaseSlot?.();
+      };
       let ep: EndpointState | undefined;
       try {
         ep = this.lb.pick(state.outlier.available(this.endpoints), req);
@@ -73,6 +84,7 @@ export class UpstreamCluster {
           delete res.headers[PEER_HEADER];
         } else {
           if (this.mode === "tls") throw new NoHealthyUpstreamError(`${cluster.name} speaks TLS; reach it through CONNECT`);
+          if (limitsConnections) releaseSlot = await breaker.acquireConnectionSlot(signal);
           res = await sendHttp(this.upstreams, this.mode, ep.address, ep.port, req, body, signal, undefined, h1Options);
         }
         state.outlier.record(ep, res.status < 500);
@@ -83,7 +95,7 @@ export class UpstreamCluster {
       } catch (err) {
         if (ep) {
           ep.active--;
-          if (err instanceof ProxyError) state.outlier.record(ep, false);
+          if (isOutlierFailure(err)) state.outlier.record(ep, false);
         }
         release();
         throw err;
