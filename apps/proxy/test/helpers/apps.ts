@@ -23,9 +23,7 @@ export async function startHttpApp(name: string, behaviour?: AppBehaviour): Prom
       const body = Buffer.concat(chunks);
       seen.push({ method: req.method ?? "", path: req.url ?? "", headers: req.headers, bodyBytes: body.length });
       if (behaviour) return behaviour(req, res, body);
-      const out = JSON.stringify({ name, method: req.method, path: req.url, headers: req.headers, bodyBytes: body.length });
-      res.writeHead(200, { "content-type": "application/json", "x-app": name });
-      res.end(out);
+      echo(name, req, res, body);
     });
   });
   server.keepAliveTimeout = 60_000;
@@ -39,6 +37,13 @@ export async function startHttpApp(name: string, behaviour?: AppBehaviour): Prom
         server.close(() => r());
       }),
   };
+}
+
+/** The default answer of startHttpApp: 200 with `{name, method, path, headers, bodyBytes}` and an `x-app: <name>` header. */
+export function echo(name: string, req: http.IncomingMessage, res: http.ServerResponse, body: Buffer, status = 200): void {
+  const out = JSON.stringify({ name, method: req.method, path: req.url, headers: req.headers, bodyBytes: body.length });
+  res.writeHead(status, { "content-type": "application/json", "x-app": name });
+  res.end(out);
 }
 
 /** An h2c app answering JSON like startHttpApp. */

@@ -2,6 +2,7 @@ import type { Snapshot } from "@trellis/config";
 import { createLogger } from "../../src/core/log";
 import type { PeerInfo } from "../../src/core/context";
 import { DataPlane } from "../../src/proxy";
+import { snapshot } from "./snapshot";
 
 /** Access-log lines a test data plane wrote, parsed. */
 export class LogSink {
@@ -40,4 +41,40 @@ export async function startProxy(self: Partial<PeerInfo> & { app: string }, snap
   if (snap) dp.apply(snap);
   await dp.start();
   return { dp, accessLog, outbound: `http://127.0.0.1:${dp.ports.outbound}`, inboundPort: dp.ports.inbound, stop: () => dp.stop() };
+}
+
+export interface SidecarOptions {
+  /** The service port peers address (default 9080). */
+  port?: number;
+  protocol?: "http" | "http2" | "grpc";
+  workload?: string;
+  version?: string;
+  rateLimits?: Snapshot["inbound"]["rateLimits"];
+}
+
+/** A server-side sidecar for service `service` in front of an app on `appPort`: one inbound listener, no outbound hosts. */
+export function startSidecar(service: string, appPort: number, opts: SidecarOptions = {}): Promise<TestProxy> {
+  const snap = snapshot({
+    service,
+    listeners: [{ name: opts.protocol ?? "http", port: opts.port ?? 9080, targetPort: appPort, protocol: opts.protocol ?? "http" }],
+    ...(opts.rateLimits ? { rateLimits: opts.rateLimits } : {}),
+  });
+  return startProxy({ app: service, workload: opts.workload ?? `${service}-${opts.version ?? "v1"}-0`, version: opts.version ?? "v1" }, snap);
+}
+
+/**
+ * Things a test file started, stopped in reverse order by `stop()` (call it from after()).
+ * Anything with `stop()` or `close()` can be tracked; `track` returns its argument.
+ */
+export class Teardown {
+  private readonly items: Array<() => unknown> = [];
+
+  track<T extends { stop(): unknown } | { close(): unknown }>(item: T): T {
+    this.items.push(() => ("stop" in item ? item.stop() : item.close()));
+    return item;
+  }
+
+  async stop(): Promise<void> {
+    for (const f of this.items.splice(0).reverse()) await f();
+  }
 }
