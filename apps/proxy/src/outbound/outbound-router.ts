@@ -122,7 +122,7 @@ export class OutboundRouter {
     const name = clusterName(p, subset, host.host);
     if (this.clusters.has(name)) return this.clusters.get(name);
     const cluster = host.clusters.find((c) => c.name === name);
-    const uc = cluster ? new UpstreamCluster(cluster, host, host.policy?.spec, this.deps.states, this.deps.upstreams, this.deps.self) : undefined;
+    const uc = cluster ? new UpstreamCluster(cluster, host, host.policy?.spec, this.deps.states, this.deps.upstreams, this.deps.self, this.deps.random) : undefined;
     this.clusters.set(name, uc);
     return uc;
   }

@@ -37,12 +37,14 @@ export class UpstreamCluster {
     private readonly states: ClusterStates,
     private readonly upstreams: Upstreams,
     private readonly self: PeerInfo,
+    /** Uniform draws for the load balancer (the data plane's, so tests can make picks deterministic). */
+    random?: () => number,
   ) {
     const state = states.cluster(cluster.name, policy);
     this.state = state;
     this.endpoints = cluster.endpoints.map((e) => state.endpoint(e));
     const subsetLb = cluster.subset ? policy?.subsets.find((s) => s.name === cluster.subset)?.loadBalancer : undefined;
-    this.lb = createLoadBalancer(subsetLb ?? policy?.loadBalancer ?? { kind: "ROUND_ROBIN" });
+    this.lb = createLoadBalancer(subsetLb ?? policy?.loadBalancer ?? { kind: "ROUND_ROBIN" }, random ? { random } : {});
     const protocol = host.ports.find((p) => p.port === cluster.port)?.protocol ?? "http";
     this.mode = protocol === "http" ? "http1" : protocol === "http2" || protocol === "grpc" ? "h2c" : "tls";
     const pool = policy?.connectionPool;
