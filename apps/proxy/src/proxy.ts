@@ -31,6 +31,8 @@ export interface DataPlaneOptions {
   bind: string;
   /** Where the local application listens. */
   appHost: string;
+  /** The local app's port (`--app-port`); see LocalApp.port. */
+  appPort?: number | undefined;
   inboundPort: number;
   outboundPort: number;
   /** `localPort=host:port` TCP forwards on the outbound side. */
@@ -67,7 +69,7 @@ export class DataPlane {
   private readonly budgets = new Map<string, RetryBudget>();
   private readonly rateLimits = new RateLimitStore();
   private routers: Routers | undefined;
-  private readonly servers: Array<net.Server & { closeAll?: () => Promise<void> }> = [];
+  private readonly servers: Array<net.Server & { closeAll?: (graceMs?: number) => Promise<void> }> = [];
   readonly ports = { inbound: 0, outbound: 0, tcpForward: [] as number[] };
 
   constructor(private readonly opts: DataPlaneOptions) {
@@ -95,13 +97,13 @@ export class DataPlane {
     };
     const outbound = new OutboundRouter(snapshot, deps);
     const rl = snapshot.inbound.rateLimits.length ? [rateLimitLayer(snapshot.inbound.rateLimits, this.rateLimits)] : [];
-    const inbound = new InboundRouter(snapshot, { host: this.opts.appHost }, this.upstreams, this.opts.self, rl);
+    const inbound = new InboundRouter(snapshot, { host: this.opts.appHost, port: this.opts.appPort }, this.upstreams, this.opts.self, rl);
     const live = outbound.liveEndpoints();
     this.routers = { snapshot, outbound, inbound, appliedAt: new Date() };
     this.states.retain(live);
     const addresses = new Set<string>();
     for (const keys of live.values()) for (const k of keys) addresses.add(k);
-    for (const l of snapshot.inbound.listeners) addresses.add(`${this.opts.appHost}:${l.targetPort}`);
+    for (const l of snapshot.inbound.listeners) addresses.add(`${this.opts.appHost}:${inbound.targetPort(l)}`);
     this.upstreams.retain(addresses);
   }
 
@@ -178,8 +180,9 @@ export class DataPlane {
       return;
     }
     tcpCtx.target = { host: `${routers.snapshot.proxy.service}.${routers.snapshot.proxy.namespace}`, port: listener.port, cluster: `inbound|${listener.port}||` };
-    tcpCtx.upstreamAddress = `${this.opts.appHost}:${listener.targetPort}`;
-    connectTcp(this.opts.appHost, listener.targetPort, ctx.signal).then(
+    const appPort = routers.inbound.targetPort(listener);
+    tcpCtx.upstreamAddress = `${this.opts.appHost}:${appPort}`;
+    connectTcp(this.opts.appHost, appPort, ctx.signal).then(
       (upstream) => {
         if (!ready(200)) return upstream.destroy();
         recordTcpOpen(this.metrics, tcpCtx);
@@ -193,8 +196,9 @@ export class DataPlane {
     );
   }
 
-  async stop(): Promise<void> {
-    await Promise.all(this.servers.map((s) => (s.closeAll ? s.closeAll() : new Promise<void>((resolve) => s.close(() => resolve())))));
+  /** Closes the listeners; with `drainMs`, requests in flight get that long to finish first. */
+  async stop(drainMs = 0): Promise<void> {
+    await Promise.all(this.servers.map((s) => (s.closeAll ? s.closeAll(drainMs) : new Promise<void>((resolve) => s.close(() => resolve())))));
     await this.upstreams.close();
   }
 }

@@ -13,6 +13,12 @@ type Listener = Snapshot["inbound"]["listeners"][number];
 /** Where the local application listens. */
 export interface LocalApp {
   host: string;
+  /**
+   * The app's port as the sidecar was told (`--app-port`). It wins over the Service's
+   * targetPort when the Service has a single port: the operator knows where the app
+   * listens on this instance. Multi-port Services use their targetPorts.
+   */
+  port?: number | undefined;
 }
 
 /**
@@ -41,6 +47,11 @@ export class InboundRouter {
     this.handler = compose([this.selectListener, ...layers], this.forward);
   }
 
+  /** The local port traffic for `listener` goes to. */
+  targetPort(listener: Listener): number {
+    return this.app.port !== undefined && this.snapshot.inbound.listeners.length === 1 ? this.app.port : listener.targetPort;
+  }
+
   /** The listener for a TCP tunnel to service port `port`. */
   tcpListener(port: number | undefined): Listener | undefined {
     if (port !== undefined) return this.byPort.get(port);
@@ -67,8 +78,9 @@ export class InboundRouter {
   private readonly forward: Handler = (req, ctx, signal) => {
     const listener = this.byPort.get(ctx.target!.port)!;
     ctx.attempts++;
-    ctx.upstreamAddress = `${this.app.host}:${listener.targetPort}`;
+    const port = this.targetPort(listener);
+    ctx.upstreamAddress = `${this.app.host}:${port}`;
     const mode = listener.protocol === "http" ? "http1" : "h2c";
-    return sendHttp(this.upstreams, mode, this.app.host, listener.targetPort, req, req.body.open(), signal);
+    return sendHttp(this.upstreams, mode, this.app.host, port, req, req.body.open(), signal);
   };
 }

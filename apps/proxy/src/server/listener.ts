@@ -31,16 +31,32 @@ export function createSniffingListener(h1: http.Server, h2: http2.Http2Server): 
       }
     });
   }) as SniffingListener;
-  server.closeAll = () =>
-    new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      for (const s of sockets) s.destroy();
-    });
+  const sessions = new Set<http2.ServerHttp2Session>();
+  h2.on("session", (session: http2.ServerHttp2Session) => {
+    sessions.add(session);
+    session.once("close", () => sessions.delete(session));
+  });
+  server.closeAll = async (graceMs = 0) => {
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    if (graceMs > 0) {
+      // Graceful: idle keep-alive connections go now, HTTP/2 sessions get GOAWAY and finish
+      // their streams, busy HTTP/1.1 connections close after their response.
+      h1.closeIdleConnections();
+      for (const s of sessions) s.close();
+      const deadline = Date.now() + graceMs;
+      while (sockets.size > 0 && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 25));
+        h1.closeIdleConnections();
+      }
+    }
+    for (const s of sockets) s.destroy();
+    await closed;
+  };
   return server;
 }
 
-/** A listener that can also drop every open connection (stop). */
-export type SniffingListener = net.Server & { closeAll(): Promise<void> };
+/** A listener that can also drop every open connection (stop), after an optional grace period. */
+export type SniffingListener = net.Server & { closeAll(graceMs?: number): Promise<void> };
 
 /** Listens on host:port (0 = any free port) and resolves with the bound port. */
 export function listen(server: net.Server, host: string, port: number): Promise<number> {

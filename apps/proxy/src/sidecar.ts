@@ -1,0 +1,120 @@
+import type { PeerInfo } from "./core/context";
+import type { Logger } from "./core/log";
+import type { ProxyOptions } from "./args";
+import { startAdminServer } from "./admin/admin-server";
+import type { AdminServer, AdminSource } from "./admin/admin-server";
+import type { ClusterStatus } from "./admin/cluster-status";
+import { ConfigClient } from "./control/config-client";
+import { DataPlane } from "./proxy";
+
+/** Reported in the Hello and proxy status. */
+export const PROXY_VERSION = "trellis-proxy/0.1.0";
+
+/** A running trellis-proxy: data plane, config stream and admin server. */
+export interface Sidecar {
+  dataPlane: DataPlane;
+  config: ConfigClient;
+  admin: AdminServer;
+  ports: { inbound: number; outbound: number; admin: number; tcpForward: number[] };
+  /** Stops taking new connections, lets requests in flight finish (up to `drainMs`), then closes everything. */
+  stop(drainMs?: number): Promise<void>;
+}
+
+/**
+ * Starts the proxy in the order that keeps every promise it makes: listeners first (so the
+ * Hello can name the bound inbound port), then the config stream (the disk copy, if any, is
+ * serving before the control plane answers), then the admin server whose /ready turns 200
+ * once a snapshot is served.
+ */
+export async function startSidecar(opts: ProxyOptions, log: Logger): Promise<Sidecar> {
+  if (opts.mode === "gateway") throw new Error("--mode gateway is not available yet: gateway mode arrives with the ingress gateway (issue 6); run as a sidecar");
+  const self: PeerInfo = { workload: opts.workload, app: opts.service, version: opts.labels["version"] ?? "unknown", namespace: opts.namespace };
+  const dataPlane = new DataPlane({
+    self,
+    bind: opts.bind,
+    appHost: "127.0.0.1",
+    appPort: opts.appPort,
+    inboundPort: opts.inboundPort,
+    outboundPort: opts.outboundPort,
+    tcpForward: opts.tcpForward.map((f) => ({ port: f.localPort, authority: `${f.host}:${f.port}` })),
+    log,
+  });
+  await dataPlane.start();
+
+  const config = new ConfigClient({
+    target: opts.controlPlane,
+    hello: {
+      workload: opts.workload,
+      service: opts.service,
+      namespace: opts.namespace,
+      labels: opts.labels,
+      address: opts.address,
+      ports: opts.appPort ? [{ name: opts.appProtocol, port: opts.appPort, protocol: opts.appProtocol }] : [],
+      inboundPort: dataPlane.ports.inbound,
+      proxyVersion: PROXY_VERSION,
+    },
+    dataDir: opts.dataDir,
+    apply: (snapshot) => dataPlane.apply(snapshot),
+    log,
+  });
+  config.on("applied", (s, source) => {
+    dataPlane.metrics.configApplied("ack", s.version);
+    log.info("configuration applied", { version: s.version, revision: s.revision, source, hosts: s.outbound.hosts.length });
+  });
+  config.on("nacked", (n) => {
+    dataPlane.metrics.configApplied("nack", n.version);
+    log.warn("configuration refused; still serving the previous one", { version: n.version, reason: n.reason });
+  });
+  await config.start();
+
+  const source: AdminSource = {
+    ready: () => (dataPlane.current ? { ready: true } : { ready: false, reason: "no configuration yet: waiting for the control plane at " + opts.controlPlane }),
+    metrics: dataPlane.metrics,
+    configDump: () => {
+      const s = config.status();
+      return {
+        snapshot: dataPlane.current?.snapshot ?? null,
+        version: s.version ?? null,
+        revision: s.revision ?? null,
+        appliedAt: dataPlane.current?.appliedAt.toISOString() ?? null,
+        source: s.source ?? null,
+        connected: s.connected,
+        lastAckAt: s.lastAckAt?.toISOString() ?? null,
+        lastNack: s.lastNack ? { version: s.lastNack.version, reason: s.lastNack.reason, at: s.lastNack.at.toISOString() } : null,
+      };
+    },
+    clusters: () => clusterStatus(dataPlane),
+    stats: () => {
+      const s = config.status();
+      return { "control_plane.connected": s.connected ? 1 : 0, "control_plane.reconnects": s.reconnects, "access_log.dropped": dataPlane.accessLog.dropped, clusters: [...dataPlane.states.all()].length };
+    },
+  };
+  const admin = await startAdminServer({ host: opts.bind, port: opts.adminPort, source, log });
+
+  return {
+    dataPlane,
+    config,
+    admin,
+    ports: { inbound: dataPlane.ports.inbound, outbound: dataPlane.ports.outbound, admin: admin.port, tcpForward: dataPlane.ports.tcpForward },
+    async stop(drainMs = 5_000) {
+      await config.stop();
+      await dataPlane.stop(drainMs);
+      await admin.close();
+      dataPlane.accessLog.flush();
+    },
+  };
+}
+
+function clusterStatus(dp: DataPlane): ClusterStatus[] {
+  const out: ClusterStatus[] = [];
+  for (const c of dp.states.all()) {
+    out.push({
+      name: c.name,
+      endpoints: [...c.endpoints.values()].map((e) => {
+        const o = c.outlier.status(e);
+        return { address: e.address, port: e.port, weight: e.weight, labels: { ...e.labels }, health: o.ejected ? "ejected" : "healthy", ejectedUntil: o.ejected ? o.ejectedUntil : undefined, activeRequests: e.active, totalRequests: e.requests, failures: e.failures };
+      }),
+    });
+  }
+  return out.sort((a, b) => a.name.localeCompare(b.name));
+}
