@@ -1,7 +1,7 @@
 import type { Cluster, DestinationPolicySpec, OutboundHost } from "@trellis/config";
 import { durationMs } from "@trellis/config";
 import type { PeerInfo } from "../core/context";
-import { NoHealthyUpstreamError } from "../core/errors";
+import { NoHealthyUpstreamError, UpstreamConnectError, UpstreamResetError } from "../core/errors";
 import { isOutlierFailure } from "../cluster/outlier-detector";
 import type { Handler, Headers, ProxyRequest, ProxyResponse } from "../core/types";
 import { RequestBody } from "../core/body";
@@ -27,6 +27,8 @@ export class UpstreamCluster {
   private readonly endpoints: readonly EndpointState[];
   private readonly lb: LoadBalancer;
   private readonly mode: UpstreamMode | "tls";
+  /** Endpoints each request already tried, so its retries go elsewhere when they can. */
+  private readonly tried = new WeakMap<object, Set<EndpointState>>();
   /** Picks an endpoint for a TCP connection, skipping ejected ones. */
   readonly pick: () => EndpointState | undefined;
 
@@ -70,8 +72,11 @@ export class UpstreamCluster {
       };
       let ep: EndpointState | undefined;
       try {
-        ep = this.lb.pick(state.outlier.available(this.endpoints), req);
+        ep = this.pickAvoiding(state.outlier.available(this.endpoints), req, this.tried.get(ctx));
         if (!ep) throw new NoHealthyUpstreamError(`no healthy upstream in ${cluster.name}`);
+        const tried = this.tried.get(ctx);
+        if (tried) tried.add(ep);
+        else this.tried.set(ctx, new Set([ep]));
         ctx.attempts++;
         ctx.upstreamAddress = ep.key;
         ep.active++;
@@ -84,6 +89,11 @@ export class UpstreamCluster {
           const peer = decodePeer(res.headers[PEER_HEADER]);
           if (peer) ctx.destination = peer;
           delete res.headers[PEER_HEADER];
+          const peerFailure = peerLocalFailure(res, ep.key);
+          if (peerFailure) {
+            res.body?.destroy();
+            throw peerFailure;
+          }
         } else {
           if (this.mode === "tls") throw new NoHealthyUpstreamError(`${cluster.name} speaks TLS; reach it through CONNECT`);
           if (limitsConnections) releaseSlot = await breaker.acquireConnectionSlot(signal);
@@ -104,7 +114,44 @@ export class UpstreamCluster {
       }
     };
   }
+
+  /**
+   * The balancer's pick, re-drawn up to RESELECT_ATTEMPTS times while it lands on an endpoint
+   * in `tried` and an untried one is available. Re-drawing rather than filtering the list
+   * keeps the balancers' own state (ring, rotation) built for the full membership.
+   */
+  private pickAvoiding(available: readonly EndpointState[], req: ProxyRequest, tried: ReadonlySet<EndpointState> | undefined): EndpointState | undefined {
+    let ep = this.lb.pick(available, req);
+    if (!tried || !ep || !tried.has(ep) || available.every((e) => tried.has(e))) return ep;
+    for (let i = 0; i < RESELECT_ATTEMPTS && ep && tried.has(ep); i++) ep = this.lb.pick(available, req);
+    return ep;
+  }
 }
+
+/**
+ * A peer sidecar's 503 local reply saying its app refused the connection (UF) or dropped it
+ * (UR, UC), as the error it stands for. Through a sidecar pair the app is the peer's upstream,
+ * so without this a route's `connect-failure` or `reset` retries (the default retryOn) would
+ * never see an app's failure: only a 503 response, which they do not retry. A gRPC local reply
+ * (200 with grpc-status 14) is left alone: `unavailable` retries it as it is.
+ */
+function peerLocalFailure(res: ProxyResponse, endpoint: string): Error | undefined {
+  if (res.status !== 503) return undefined;
+  const raw = res.headers[RESPONSE_FLAGS_HEADER];
+  const flag = Array.isArray(raw) ? raw[0] : raw;
+  if (flag === "UF") return new UpstreamConnectError(`peer ${endpoint} could not connect to its application`);
+  if (flag === "UR" || flag === "UC") return new UpstreamResetError(`peer ${endpoint}: its application reset the connection`);
+  return undefined;
+}
+
+/** The header a proxy's local reply names its response flag in (server/local-reply.ts). */
+const RESPONSE_FLAGS_HEADER = "x-trellis-response-flags";
+
+/**
+ * How many times a retry re-picks while the balancer keeps choosing an endpoint this request
+ * already tried (Envoy's previous_hosts predicate with Istio's host_selection_retry_max_attempts).
+ */
+const RESELECT_ATTEMPTS = 5;
 
 /** A request-less pick for a TCP connection (consistent hashing falls back to random without a header). */
 export const TCP_PICK_REQUEST: ProxyRequest = Object.freeze({ method: "CONNECT", path: "", authority: "", headers: {}, body: RequestBody.empty() });

@@ -77,7 +77,7 @@ export async function startH2App(name: string): Promise<TestServer> {
   };
 }
 
-/** A TCP line service: answers each line with `<name>:<line>`. */
+/** A TCP line service: answers each line with `<name>:<line>`; the line `quit` gets `<name>:bye` and the app closes the connection. */
 export async function startTcpApp(name: string): Promise<TestServer> {
   const sockets = new Set<net.Socket>();
   const server = net.createServer((s) => {
@@ -88,8 +88,13 @@ export async function startTcpApp(name: string): Promise<TestServer> {
       buf += c.toString();
       let i;
       while ((i = buf.indexOf("\n")) >= 0) {
-        s.write(`${name}:${buf.slice(0, i)}\n`);
+        const line = buf.slice(0, i);
         buf = buf.slice(i + 1);
+        if (line === "quit") {
+          s.end(`${name}:bye\n`);
+          return;
+        }
+        s.write(`${name}:${line}\n`);
       }
     });
     s.on("error", () => undefined);
@@ -113,4 +118,39 @@ export async function deadPort(): Promise<number> {
   const port = (s.address() as AddressInfo).port;
   await new Promise<void>((r) => s.close(() => r()));
   return port;
+}
+
+/** A startHttpApp whose answers follow a per-key script, and when each key's requests arrived. */
+export interface ScriptedApp extends TestServer {
+  /** Arrival times (performance.now()) of the requests of each `x-key`. */
+  arrivals: Map<string, number[]>;
+}
+
+/**
+ * An app that answers the n-th request carrying `x-key: K` with step n of the comma-separated
+ * `x-script` header (the last step repeats): `ok` (200 echo), a status such as `503`,
+ * `slowN` (200 after N ms), `reset` (destroys the connection without answering) or `hang`
+ * (never answers). Without a script every request is `ok`. Keys keep tests in one file apart.
+ */
+export async function startScriptedApp(name: string): Promise<ScriptedApp> {
+  const arrivals = new Map<string, number[]>();
+  const app = await startHttpApp(name, (req, res, body) => {
+    const key = String(req.headers["x-key"] ?? "");
+    const times = arrivals.get(key) ?? [];
+    times.push(performance.now());
+    arrivals.set(key, times);
+    const script = String(req.headers["x-script"] ?? "ok").split(",");
+    const step = script[Math.min(times.length, script.length) - 1]!.trim();
+    res.setHeader("x-attempt", String(times.length));
+    if (step === "ok") return echo(name, req, res, body);
+    if (step === "reset") return req.socket.destroy();
+    if (step === "hang") return;
+    if (step.startsWith("slow")) {
+      const timer = setTimeout(() => echo(name, req, res, body), Number(step.slice(4)));
+      res.once("close", () => clearTimeout(timer));
+      return;
+    }
+    echo(name, req, res, body, Number(step));
+  });
+  return { ...app, arrivals };
 }
