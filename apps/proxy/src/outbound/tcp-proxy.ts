@@ -83,6 +83,10 @@ export function connectTcp(host: string, port: number, signal: AbortSignal): Pro
  * is passed on; an error on either side destroys both. `done` runs once.
  */
 export function splice(downstream: Duplex, upstream: Duplex, done: () => void, ctx: RequestContext): void {
+  // Half-close is passed on below, so neither side may end itself when its reader ends
+  // (a socket's default): a client that sends its request and then FIN still gets the reply.
+  downstream.allowHalfOpen = true;
+  upstream.allowHalfOpen = true;
   let finished = false;
   const finish = () => {
     if (finished) return;
