@@ -2,7 +2,7 @@ import net from "node:net";
 import type { Duplex } from "node:stream";
 import type { RequestContext } from "../core/context";
 import type { Logger } from "../core/log";
-import { encodePeer, PEER_HEADER } from "../server/peer-metadata";
+import { decodePeer, encodePeer, PEER_HEADER } from "../server/peer-metadata";
 import type { Upstreams } from "../transport/upstreams";
 import type { UpstreamCluster } from "./upstream-cluster";
 
@@ -33,8 +33,11 @@ export async function tunnelTcp(downstream: Duplex, ctx: RequestContext, cluster
   let upstream: Duplex;
   try {
     if (ep.sidecar) {
-      upstream = await upstreams.http2(ep.address, ep.port, true).connect({ ":authority": `${cluster.host.host}:${cluster.cluster.port}`, [PEER_HEADER]: encodePeer(ctx.source) }, ctx.signal);
+      const tunnel = await upstreams.http2(ep.address, ep.port, true).connect({ ":authority": `${cluster.host.host}:${cluster.cluster.port}`, [PEER_HEADER]: encodePeer(ctx.source) }, ctx.signal);
+      upstream = tunnel.stream;
       ctx.connectionSecurity = upstreams.peerConnector.security;
+      const peer = decodePeer(tunnel.headers[PEER_HEADER]);
+      if (peer) ctx.destination = peer;
     } else {
       upstream = await connectTcp(ep.address, ep.port, ctx.signal);
     }

@@ -43,7 +43,9 @@ async function serve(opts: EdgeOptions, stream: ServerHttp2Stream, headers: Inco
     }
     opts.connect(authority, stream, ctx, (status) => {
       if (stream.destroyed) return false;
-      stream.respond({ ":status": status }, { endStream: status !== 200 });
+      // The answer carries the same response headers as HTTP ones (inbound: who we are, for the caller's TCP telemetry).
+      const headers = opts.responseHeaders ? opts.responseHeaders(ctx, {}) : {};
+      stream.respond({ ...headers, ":status": status }, { endStream: status !== 200 });
       return status === 200;
     });
     return;

@@ -1,7 +1,7 @@
 import http2 from "node:http2";
 import type { ClientHttp2Session, ClientHttp2Stream, IncomingHttpHeaders, IncomingHttpStatusHeader, SecureClientSessionOptions } from "node:http2";
 import type { Readable } from "node:stream";
-import { UpstreamConnectError } from "../core/errors";
+import { UpstreamConnectError, UpstreamResetError } from "../core/errors";
 import type { Headers, ProxyResponse } from "../core/types";
 import { forwardableHeaders } from "../server/hop-by-hop";
 import { upstreamError } from "./upstream-errors";
@@ -128,20 +128,25 @@ export class H2Upstream {
     });
   }
 
-  /** Opens a CONNECT tunnel (RFC 9113 §8.5) to `authority`; resolves with the stream once the peer answered 200. */
-  async connect(requestHeaders: Record<string, string | string[]>, signal: AbortSignal): Promise<ClientHttp2Stream> {
+  /**
+   * Opens a CONNECT tunnel (RFC 9113 §8.5) to `authority`; resolves with the stream and the
+   * peer's response headers (its peer metadata) once it answered 200.
+   */
+  async connect(requestHeaders: Record<string, string | string[]>, signal: AbortSignal): Promise<{ stream: ClientHttp2Stream; headers: Headers }> {
     const session = await this.getSession();
     const stream = session.request({ ...requestHeaders, ":method": "CONNECT" }, { signal });
     return new Promise((resolve, reject) => {
       stream.once("response", (headers: IncomingHttpHeaders & IncomingHttpStatusHeader) => {
         const status = Number(headers[":status"]);
-        if (status === 200) resolve(stream);
+        if (status === 200) resolve({ stream, headers: forwardableHeaders(headers) });
         else {
           stream.destroy();
           reject(Object.assign(new Error(`peer refused the tunnel with ${status}`), { status, flags: headers["x-trellis-response-flags"] }));
         }
       });
       stream.once("error", (err) => reject(upstreamError(err, `h2 CONNECT ${this.address}:${this.port}`)));
+      // A stream that closes without an answer (session gone, reset with NO_ERROR) must not leave the caller waiting.
+      stream.once("close", () => reject(new UpstreamResetError(`h2 CONNECT ${this.address}:${this.port}: stream closed before the peer answered (rst ${stream.rstCode})`)));
     });
   }
 
