@@ -124,6 +124,20 @@ describe("retries and timeouts through a sidecar pair", () => {
     assert.deepEqual(seen.map((s) => s.bodyBytes), [body.length, body.length, body.length]);
   });
 
+  it("a POST whose first attempt timed out mid-exchange is replayed whole", async () => {
+    const body = "q".repeat(30_000);
+    const res = await call("/pertry/post", "pertry-post", "slow1000,ok", { method: "POST", body });
+    assert.equal(res.status, 200);
+    assert.deepEqual(app.seen.filter((s) => s.headers["x-key"] === "pertry-post").map((s) => s.bodyBytes), [body.length, body.length]);
+  });
+
+  it("a body too large to keep for replay is sent once: the failure comes back rather than a truncated retry", async () => {
+    const body = "L".repeat(200_000);
+    const res = await call("/retry5xx/large", "large-1", "503,ok", { method: "POST", body });
+    assert.equal(res.status, 503);
+    assert.deepEqual(app.seen.filter((s) => s.headers["x-key"] === "large-1").map((s) => s.bodyBytes), [body.length]);
+  });
+
   it("an upstream that drops the connection is retried on reset", async () => {
     const res = await call("/reset/1", "reset-1", "reset,ok");
     assert.equal(res.status, 200);
