@@ -37,6 +37,8 @@ describe("retries and timeouts through a sidecar pair", () => {
     }));
     const grpcSidecar = t.track(await startSidecar("greeter", grpcApp.port, { port: 50051, protocol: "grpc" }));
     const dead = await deadPort();
+    // A sidecar that is up in front of an app that is not: it answers 503 UF itself.
+    const orphan = t.track(await startSidecar("flaky", await deadPort(), { workload: "flaky-orphan" }));
     snap = snapshot({
       service: "productpage",
       hosts: [
@@ -66,6 +68,12 @@ describe("retries and timeouts through a sidecar pair", () => {
           ports: [{ port: 9080, protocol: "http" }],
           endpoints: [{ port: dead, sidecar: true }, { port: sidecar.inboundPort, sidecar: true }],
           routes: [{ source: "Route/default/multi", http: [rule("connect", { retries: { attempts: 2, retryOn: ["connect-failure"], backoff: fast, budgetPercent: 20 } }, "multi.default"), { name: "plain", route: [{ destination: { host: "multi.default" } }] }] }],
+        }),
+        host({
+          name: "appdown",
+          ports: [{ port: 9080, protocol: "http" }],
+          endpoints: [{ port: orphan.inboundPort, sidecar: true }, { port: sidecar.inboundPort, sidecar: true }],
+          routes: [{ source: "Route/default/appdown", http: [{ name: "defaults", route: [{ destination: { host: "appdown.default" } }], retries: { attempts: 2, retryOn: ["connect-failure", "reset", "unavailable"], budgetPercent: 20 } }] }],
         }),
         host({
           name: "greeter",
@@ -177,6 +185,13 @@ describe("retries and timeouts through a sidecar pair", () => {
     // Without a retry policy the same round robin fails about half the time.
     const plain = await inParallel(10, 1, (i) => http.request("multi:9080", `/plain/${i}`));
     assert.ok(plain.some((r) => r.status === 503 && r.headers["x-trellis-response-flags"] === "UF"));
+  });
+
+  it("an app that is down behind its sidecar counts as a connect failure: the default retryOn moves to a healthy endpoint", async () => {
+    const replies = await inParallel(20, 4, (i) => http.request("appdown:9080", `/appdown/${i}`));
+    assert.deepEqual(replies.map((r) => r.status), new Array(20).fill(200));
+    await until(() => client.accessLog.lines.filter((l) => (l.path as string).startsWith("/appdown/")).length === 20, "20 access-log lines");
+    assert.ok(client.accessLog.lines.some((l) => (l.path as string).startsWith("/appdown/") && l.attempts === 2), "some requests needed the retry");
   });
 
   it("backoff between attempts grows exponentially", async () => {
