@@ -103,7 +103,8 @@ function write(opts: EdgeOptions, ctx: RequestContext, preq: ProxyRequest, res: 
     if (finished) return;
     finished = true;
     ctx.requestBytes = preq.body.bytes;
-    if (!res.writableFinished) ctx.flags.add("DC");
+    // Unfinished because the upstream failed (UR, set below) is not the downstream's doing.
+    if (!res.writableFinished && !ctx.flags.has("UR")) ctx.flags.add("DC");
     opts.finish(ctx, preq, { status: response.status, grpcStatus: ctx.grpc ? grpcStatusOf(response) : undefined, durationMs: performance.now() - ctx.start });
   };
   res.once("close", done);

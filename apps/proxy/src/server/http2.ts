@@ -69,7 +69,8 @@ function write(opts: EdgeOptions, ctx: RequestContext, preq: ProxyRequest, strea
     if (finished) return;
     finished = true;
     ctx.requestBytes = preq.body.bytes;
-    if (!stream.writableFinished && ctx.signal.aborted) ctx.flags.add("DC");
+    // Our own reset after an upstream failure (UR, set below) also aborts the signal; that is not DC.
+    if (!stream.writableFinished && ctx.signal.aborted && !ctx.flags.has("UR")) ctx.flags.add("DC");
     opts.finish(ctx, preq, { status: response.status, grpcStatus: ctx.grpc ? grpcStatusOf(response) : undefined, durationMs: performance.now() - ctx.start });
   };
   stream.once("close", done);
