@@ -107,6 +107,8 @@ describe("TCP services through a sidecar pair", () => {
   let client: TestProxy;
   let outbound: number;
   let silentPeer: http2.Http2Server;
+  let hangingPeer: http2.Http2Server;
+  const hangingSessions = new Set<http2.ServerHttp2Session>();
 
   before(async () => {
     // A "peer sidecar" that ends every CONNECT stream without answering it.
@@ -114,6 +116,12 @@ describe("TCP services through a sidecar pair", () => {
     silentPeer.on("stream", (stream) => stream.close(http2.constants.NGHTTP2_NO_ERROR));
     await new Promise<void>((r) => silentPeer.listen(0, "127.0.0.1", r));
     const silentPort = (silentPeer.address() as net.AddressInfo).port;
+    // One that never answers them.
+    hangingPeer = http2.createServer();
+    hangingPeer.on("session", (session) => hangingSessions.add(session));
+    hangingPeer.on("stream", (stream) => stream.on("error", () => undefined));
+    await new Promise<void>((r) => hangingPeer.listen(0, "127.0.0.1", r));
+    const hangingPort = (hangingPeer.address() as net.AddressInfo).port;
     dbA = await startTcpApp("db-a");
     dbB = await startTcpApp("db-b");
     web = await startHttpApp("web");
@@ -142,6 +150,7 @@ describe("TCP services through a sidecar pair", () => {
           host({ name: "legacy-db", ports: [{ port: 5432, protocol: "tcp" }], endpoints: [{ port: dbA.port }] }),
           host({ name: "gone-db", ports: [{ port: 5432, protocol: "tcp" }], endpoints: [{ port: down }] }),
           host({ name: "silent", ports: [{ port: 5432, protocol: "tcp" }], endpoints: [{ port: silentPort, sidecar: true }] }),
+          host({ name: "hanging", ports: [{ port: 5432, protocol: "tcp" }], endpoints: [{ port: hangingPort, sidecar: true }] }),
         ],
       }),
       { tcpForward: [{ port: 0, authority: "db:5432" }, { port: 0, authority: "gone-db:5432" }] },
@@ -156,6 +165,8 @@ describe("TCP services through a sidecar pair", () => {
     await dbB.close();
     await web.close();
     await new Promise<void>((r) => silentPeer.close(() => r()));
+    for (const session of hangingSessions) session.destroy();
+    await new Promise<void>((r) => hangingPeer.close(() => r()));
   });
 
   it("tunnels a raw CONNECT to the TCP app behind the peer sidecar", async () => {
@@ -289,6 +300,17 @@ describe("TCP services through a sidecar pair", () => {
     const res = await Promise.race([connectTunnel(outbound, "silent:5432"), new Promise<never>((_, reject) => setTimeout(() => reject(new Error("CONNECT got no answer")), 3_000).unref())]);
     assert.equal(res.status, 503);
     res.socket.destroy();
+  });
+
+  it("a caller leaving while the tunnel is being set up is DC, not an upstream failure", async () => {
+    const socket = net.connect(outbound, "127.0.0.1");
+    socket.on("error", () => undefined);
+    socket.write("CONNECT hanging:5432 HTTP/1.1\r\nHost: hanging:5432\r\n\r\n");
+    await new Promise((r) => setTimeout(r, 200));
+    socket.destroy();
+    const line = () => tcpLines(client).find((l) => l.upstream_cluster === "outbound|5432||hanging.default");
+    await waitFor("the abandoned tunnel to be logged", () => line() !== undefined);
+    assert.equal(line()!.response_flags, "DC");
   });
 
   it("closes a tcp-forward connection whose upstream is down", async () => {

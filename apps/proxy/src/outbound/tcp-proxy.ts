@@ -42,9 +42,14 @@ export async function tunnelTcp(downstream: Duplex, ctx: RequestContext, cluster
       upstream = await connectTcp(ep.address, ep.port, ctx.signal);
     }
   } catch (err) {
-    cluster.state.outlier.record(ep, false);
-    ctx.flags.add("UF");
-    log.debug("TCP upstream connect failed", { cluster: cluster.cluster.name, endpoint: ep.key, error: String((err as Error).message) });
+    if (ctx.signal.aborted) {
+      // The caller left while we were connecting: not the endpoint's failure.
+      ctx.flags.add("DC");
+    } else {
+      cluster.state.outlier.record(ep, false);
+      ctx.flags.add("UF");
+      log.debug("TCP upstream connect failed", { cluster: cluster.cluster.name, endpoint: ep.key, error: String((err as Error).message) });
+    }
     ready(503);
     reporter.closed(ctx, { sent: 0, received: 0 });
     return;
@@ -52,6 +57,8 @@ export async function tunnelTcp(downstream: Duplex, ctx: RequestContext, cluster
   cluster.state.outlier.record(ep, true);
   if (!ready(200)) {
     upstream.destroy();
+    ctx.flags.add("DC");
+    reporter.closed(ctx, { sent: 0, received: 0 });
     return;
   }
   ep.active++;
