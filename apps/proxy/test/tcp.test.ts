@@ -110,7 +110,41 @@ describe("TCP services through a sidecar pair", () => {
   let hangingPeer: http2.Http2Server;
   const hangingSessions = new Set<http2.ServerHttp2Session>();
 
+  let sink: net.Server;
+  const sinkState = { produced: 0 };
+
   before(async () => {
+    // Counts what it receives until FIN, then answers the count; `GIVE <n>\n` instead streams n bytes back.
+    sink = net.createServer({ allowHalfOpen: true }, (s) => {
+      s.on("error", () => undefined);
+      let n = 0;
+      let first = true;
+      let giving = false;
+      s.on("data", (c: Buffer) => {
+        if (first && c.toString("latin1", 0, 5) === "GIVE ") {
+          first = false;
+          giving = true;
+          void give(s, Number(c.toString().slice(5).trim()));
+          return;
+        }
+        first = false;
+        n += c.length;
+      });
+      s.on("end", () => {
+        if (!giving) s.end(`${n}\n`);
+      });
+    });
+    const give = async (s: net.Socket, total: number) => {
+      const chunk = Buffer.alloc(64 * 1024, 0x7a);
+      sinkState.produced = 0;
+      while (sinkState.produced < total && !s.destroyed) {
+        sinkState.produced += chunk.length;
+        if (!s.write(chunk)) await new Promise((r) => s.once("drain", r));
+      }
+      s.end();
+    };
+    await new Promise<void>((r) => sink.listen(0, "127.0.0.1", r));
+    const sinkPort = (sink.address() as net.AddressInfo).port;
     // A "peer sidecar" that ends every CONNECT stream without answering it.
     silentPeer = http2.createServer();
     silentPeer.on("stream", (stream) => stream.close(http2.constants.NGHTTP2_NO_ERROR));
@@ -134,6 +168,7 @@ describe("TCP services through a sidecar pair", () => {
           { name: "tcp", port: 5432, targetPort: dbA.port, protocol: "tcp" },
           { name: "tcp-web", port: 8000, targetPort: web.port, protocol: "tcp" },
           { name: "tcp-broken", port: 6000, targetPort: nothing, protocol: "tcp" },
+          { name: "tcp-sink", port: 7000, targetPort: sinkPort, protocol: "tcp" },
         ],
       }),
     );
@@ -146,6 +181,7 @@ describe("TCP services through a sidecar pair", () => {
         hosts: [
           host({ name: "db", ports: [{ port: 5432, protocol: "tcp" }], endpoints: [{ port: serverA.inboundPort, sidecar: true }, { port: serverB.inboundPort, sidecar: true }] }),
           host({ name: "web", ports: [{ port: 8000, protocol: "tcp" }], endpoints: [{ port: serverA.inboundPort, sidecar: true }] }),
+          host({ name: "sink", ports: [{ port: 7000, protocol: "tcp" }], endpoints: [{ port: serverA.inboundPort, sidecar: true }] }),
           host({ name: "broken", ports: [{ port: 6000, protocol: "tcp" }], endpoints: [{ port: serverA.inboundPort, sidecar: true }] }),
           host({ name: "legacy-db", ports: [{ port: 5432, protocol: "tcp" }], endpoints: [{ port: dbA.port }] }),
           host({ name: "gone-db", ports: [{ port: 5432, protocol: "tcp" }], endpoints: [{ port: down }] }),
@@ -164,6 +200,7 @@ describe("TCP services through a sidecar pair", () => {
     await dbA.close();
     await dbB.close();
     await web.close();
+    await new Promise<void>((r) => sink.close(() => r()));
     await new Promise<void>((r) => silentPeer.close(() => r()));
     for (const session of hangingSessions) session.destroy();
     await new Promise<void>((r) => hangingPeer.close(() => r()));
@@ -269,6 +306,47 @@ describe("TCP services through a sidecar pair", () => {
       });
       assert.match(got, /^db-[ab]:last words\n$/);
     }
+  });
+
+  it("moves 256 MiB up through a tunnel with bounded memory, and the counts match", async () => {
+    const total = 256 * 1024 * 1024;
+    await quiet(client);
+    const before = await metricSum(client, "istio_tcp_received_bytes_total", { reporter: "source", destination_service_name: "sink" });
+    const base = process.memoryUsage().rss;
+    let peak = base;
+    const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 50);
+    const { socket } = await connectTunnel(outbound, "sink:7000");
+    const chunk = Buffer.alloc(64 * 1024, 0x79);
+    let answer = "";
+    socket.on("data", (c: Buffer) => (answer += c.toString()));
+    socket.resume();
+    const closed = new Promise((r) => socket.once("close", r));
+    for (let sent = 0; sent < total; sent += chunk.length) {
+      if (!socket.write(chunk)) await new Promise((r) => socket.once("drain", r));
+    }
+    socket.end();
+    await closed;
+    clearInterval(sampler);
+    assert.equal(answer, `${total}\n`);
+    assert.ok(peak - base < 100 * 1024 * 1024, `RSS grew by ${((peak - base) / 1024 / 1024).toFixed(0)} MiB`);
+    await waitFor("the byte count", async () => (await metricSum(client, "istio_tcp_received_bytes_total", { reporter: "source", destination_service_name: "sink" })) === before + total);
+  });
+
+  it("applies backpressure down a tunnel when the client stops reading", async () => {
+    const total = 256 * 1024 * 1024;
+    const { socket } = await connectTunnel(outbound, "sink:7000");
+    socket.write(`GIVE ${total}\n`);
+    await new Promise((r) => setTimeout(r, 500));
+    const stalled = sinkState.produced;
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(sinkState.produced, stalled, "the app is blocked while the client does not read");
+    assert.ok(stalled < 32 * 1024 * 1024, `app wrote ${(stalled / 1024 / 1024).toFixed(1)} MiB before it blocked`);
+    let received = 0;
+    socket.on("data", (c: Buffer) => (received += c.length));
+    socket.resume();
+    socket.end();
+    await new Promise((r) => socket.once("close", r));
+    assert.equal(received, total);
   });
 
   it("closes the client's connection when the app closes its side", async () => {
