@@ -203,6 +203,7 @@ describe("HTTP/1.1 streaming through a sidecar pair", () => {
 
   it("keeps the downstream connection alive across requests, local replies included", async () => {
     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const appConnections = app.stats.connections;
     try {
       const sockets = new Set<number>();
       const statuses: number[] = [];
@@ -229,6 +230,7 @@ describe("HTTP/1.1 streaming through a sidecar pair", () => {
       await text(again);
       assert.deepEqual(statuses, [200, 200, 404, 200, 404]);
       assert.equal(sockets.size, 1, `every request used one downstream connection (saw ${sockets.size})`);
+      assert.ok(app.stats.connections - appConnections <= 1, `the server sidecar reused its connection to the app (opened ${app.stats.connections - appConnections})`);
     } finally {
       agent.destroy();
     }
