@@ -182,16 +182,22 @@ export class DataPlane {
     tcpCtx.target = { host: `${routers.snapshot.proxy.service}.${routers.snapshot.proxy.namespace}`, port: listener.port, cluster: `inbound|${listener.port}||` };
     const appPort = routers.inbound.targetPort(listener);
     tcpCtx.upstreamAddress = `${this.opts.appHost}:${appPort}`;
+    const end = () => finishTcp(this.telemetry, tcpCtx, { sent: tcpCtx.responseBytes, received: tcpCtx.requestBytes, durationMs: performance.now() - tcpCtx.start });
     connectTcp(this.opts.appHost, appPort, ctx.signal).then(
       (upstream) => {
-        if (!ready(200)) return upstream.destroy();
+        if (ctx.signal.aborted || !ready(200)) {
+          // The peer went away while we connected: its fault, not the app's.
+          upstream.destroy();
+          tcpCtx.flags.add("DC");
+          return end();
+        }
         recordTcpOpen(this.metrics, tcpCtx);
-        splice(downstream, upstream, () => finishTcp(this.telemetry, tcpCtx, { sent: tcpCtx.responseBytes, received: tcpCtx.requestBytes, durationMs: performance.now() - tcpCtx.start }), tcpCtx);
+        splice(downstream, upstream, end, tcpCtx);
       },
       () => {
-        tcpCtx.flags.add("UF");
-        ready(503);
-        finishTcp(this.telemetry, tcpCtx, { sent: 0, received: 0, durationMs: performance.now() - tcpCtx.start });
+        tcpCtx.flags.add(ctx.signal.aborted ? "DC" : "UF");
+        if (!ctx.signal.aborted) ready(503);
+        end();
       },
     );
   }
