@@ -85,8 +85,8 @@ function write(opts: EdgeOptions, ctx: RequestContext, preq: ProxyRequest, strea
     stream.respond(headers, { endStream: true });
     return;
   }
-  // gRPC always ends with trailers; other responses only wait for them when asked.
-  const waitForTrailers = ctx.grpc;
+  // gRPC always ends with trailers; other callers get them when they said they accept them.
+  const waitForTrailers = ctx.grpc || preq.headers["te"] === "trailers";
   stream.respond(headers, { waitForTrailers });
   if (waitForTrailers) {
     stream.once("wantTrailers", () => {
