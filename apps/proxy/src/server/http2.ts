@@ -92,7 +92,7 @@ function write(opts: EdgeOptions, ctx: RequestContext, preq: ProxyRequest, strea
     stream.once("wantTrailers", () => {
       const t = response.trailers();
       if (t) stream.sendTrailers(forwardableHeaders(t));
-      else stream.close();
+      else stream.sendTrailers({}); // an empty trailer block ends the stream cleanly (close() would RST it)
     });
   }
   body.on("data", (chunk: Buffer) => {
