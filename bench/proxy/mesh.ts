@@ -1,0 +1,111 @@
+import { spawnSync } from "node:child_process";
+import { mkdirSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { spawnControlPlane } from "../../apps/control/test/helpers/process";
+import type { ControlProcess } from "../../apps/control/test/helpers/process";
+import { applyResources } from "../../apps/proxy/test/helpers/control-plane";
+import type { Cleanup } from "../config-propagation/cleanup";
+import { freePort, spawnChild, waitFor } from "./children";
+import type { Child } from "./children";
+import { servesPayload } from "./probe";
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+const PROXY_BUNDLE = path.join(repoRoot, "apps/proxy/dist/main.mjs");
+const PROXY_MAIN = path.join(repoRoot, "apps/proxy/src/main.ts");
+
+/** Mesh hosts of the benchmark: the app without a sidecar, and the app behind a server sidecar. */
+export const HOSTS = {
+  /** Service with `sidecar: false` + a static Workload at the app's port: one proxy on the path. */
+  plain: "app-plain:8080",
+  /** Service whose one workload is the server sidecar: client sidecar → (HTTP/2) → server sidecar → app. */
+  meshed: "app-meshed:8080",
+} as const;
+
+export interface TrellisProxy {
+  name: string;
+  child: Child;
+  outbound: number;
+  inbound: number;
+  admin: number;
+}
+
+export interface Mesh {
+  controlPlane: ControlProcess;
+  /** The one proxy: outbound → app-plain → app. */
+  single: TrellisProxy;
+  /** The sidecar pair: client outbound → server inbound (HTTP/2) → app. */
+  client: TrellisProxy;
+  server: TrellisProxy;
+}
+
+export interface MeshOptions {
+  /** bundle: apps/proxy/dist/main.mjs (built first, plain JS, as a sidecar image would run it); tsx: the sources. */
+  runtime: "bundle" | "tsx";
+  /** Extra node flags for every proxy (e.g. --cpu-prof). */
+  nodeArgs: string[];
+  appPort: number;
+  bodyBytes: number;
+  dir: string;
+}
+
+/** Builds apps/proxy/dist/main.mjs (scripts/build-proxy.mjs); throws with its output on failure. */
+export function buildProxyBundle(): void {
+  const r = spawnSync(process.execPath, [path.join(repoRoot, "scripts/build-proxy.mjs")], { cwd: repoRoot, encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`building trellis-proxy failed:\n${r.stdout}${r.stderr}`);
+}
+
+const service = (name: string, sidecar: boolean) => ({ kind: "Service", metadata: { name, namespace: "default" }, spec: { ports: [{ name: "http", port: 8080, protocol: "http" }], sidecar } });
+
+/**
+ * The control plane (production bundle, embedded PGlite in `dir`) with the benchmark's mesh,
+ * then three trellis-proxy processes: `single`, and the `client`/`server` pair. Resolves once
+ * both paths answer the payload end to end.
+ */
+export async function startMesh(o: MeshOptions, cleanup: Cleanup, log: (s: string) => void): Promise<Mesh> {
+  const dataDir = path.join(o.dir, "control");
+  mkdirSync(dataDir, { recursive: true });
+  const controlPlane = await spawnControlPlane({ TRELLIS_DATA_DIR: dataDir, TRELLIS_LOG_LEVEL: "warn", TRELLIS_REPLICA_ID: "bench" }, { runtime: "bundle", timeoutMs: 120_000 });
+  cleanup.add("stop the control plane", () => controlPlane.stop());
+  log(`control plane up (pid ${controlPlane.pid}, PGlite in ${dataDir})`);
+  await applyResources(
+    controlPlane.api,
+    [
+      service("app-plain", false),
+      { kind: "Workload", metadata: { name: "app-plain-1", namespace: "default" }, spec: { service: "app-plain", address: "127.0.0.1", ports: { http: o.appPort }, sidecar: false } },
+      service("app-meshed", true),
+      service("bench-client", true),
+    ],
+    "proxy benchmark mesh",
+  );
+
+  if (o.runtime === "bundle") buildProxyBundle();
+  const start = async (name: string, svc: string, appPort: number): Promise<TrellisProxy> => {
+    const ports = { outbound: await freePort(), inbound: await freePort(), admin: await freePort() };
+    const entry = o.runtime === "bundle" ? [PROXY_BUNDLE] : ["--import", "tsx", PROXY_MAIN];
+    const args = [
+      ...o.nodeArgs,
+      ...entry,
+      ...["--service", svc, "--workload", name, "--namespace", "default", "--app-port", String(appPort)],
+      ...["--outbound-port", String(ports.outbound), "--inbound-port", String(ports.inbound), "--admin-port", String(ports.admin)],
+      ...["--control-plane", `127.0.0.1:${controlPlane.grpcPort}`, "--data-dir", path.join(o.dir, "proxy", name), "--log-level", "warn"],
+    ];
+    // stdout (the access log, one JSON line per request) goes to /dev/null: the ports are
+    // chosen here, so the `listening` line is not needed, and /ready says when it serves.
+    const child = spawnChild(name, process.execPath, args, { stdout: "ignore", cwd: repoRoot });
+    cleanup.add(`stop ${name}`, () => child.stop());
+    await waitFor(`${name} /ready`, async () => {
+      if (child.child.exitCode !== null) throw new Error(`${name} exited with ${child.child.exitCode}: ${child.stderr()}`);
+      return (await fetch(`http://127.0.0.1:${ports.admin}/ready`)).status === 200 ? true : undefined;
+    }, 30_000);
+    return { name, child, ...ports };
+  };
+  const server = await start("app-meshed-1", "app-meshed", o.appPort);
+  const single = await start("bench-single", "bench-client", 1);
+  const client = await start("bench-client-1", "bench-client", 1);
+  // The client learns the server sidecar's endpoint from a push after the server registered.
+  await waitFor(`GET ${HOSTS.plain} through the single proxy`, () => servesPayload(single.outbound, HOSTS.plain, o.bodyBytes), 30_000);
+  await waitFor(`GET ${HOSTS.meshed} through the sidecar pair`, () => servesPayload(client.outbound, HOSTS.meshed, o.bodyBytes), 30_000);
+  log(`trellis-proxy (${o.runtime}) up: single ${single.child.pid}, client ${client.child.pid}, server ${server.child.pid}`);
+  return { controlPlane, single, client, server };
+}

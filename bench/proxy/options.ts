@@ -1,0 +1,124 @@
+import { parseArgs } from "node:util";
+
+/** Every target the benchmark knows, in report order. */
+export const TARGET_IDS = ["direct", "single", "pair", "nginx", "node"] as const;
+export type TargetId = (typeof TARGET_IDS)[number];
+
+/** The runs per target: fixed rate (latency, CPU), wrk (HTTP/1.1 saturation), h2load (HTTP/2 saturation). */
+export const PHASES = ["fixed", "h1", "h2"] as const;
+export type Phase = (typeof PHASES)[number];
+
+export interface Options {
+  /** Seconds of each saturation run (wrk, h2load). */
+  saturationS: number;
+  /** Measured seconds at the fixed rate. */
+  fixedS: number;
+  /** Unmeasured seconds before: a wrk run at saturation, and the fixed rate itself. */
+  warmupS: number;
+  /** The fixed request rate for latency and CPU, requests/s. */
+  rate: number;
+  /** wrk connections. */
+  connections: number;
+  /** h2load connections and concurrent streams per connection. */
+  h2Connections: number;
+  h2Streams: number;
+  /** Keep-alive connections the fixed-rate generator opens up front (it opens more when all are busy). */
+  fixedConnections: number;
+  targets: TargetId[];
+  /** Which runs to make per target (a profile of one kind of load needs only that one). */
+  phases: Phase[];
+  /** bundle: apps/proxy/dist/main.mjs (production); tsx: the TypeScript sources. */
+  proxyRuntime: "bundle" | "tsx";
+  /** When set, every trellis-proxy writes a V8 CPU profile there, summarised in the report. */
+  cpuProfDir: string | undefined;
+  /** Where the JSON report goes. */
+  reportPath: string;
+  json: boolean;
+  timeoutMs: number;
+  /** Before measuring, wait up to this long for the machine to be quiet (other engineers' tests). */
+  waitQuietS: number;
+  quick: boolean;
+}
+
+export const USAGE = `usage: npm run bench:proxy -- [options]
+  --saturation-s S      seconds per saturation run, wrk and h2load (default 10; --quick 2)
+  --fixed-s S           measured seconds at the fixed rate (default 10; --quick 3)
+  --warmup-s S          unmeasured warm-up: wrk at saturation, then the fixed rate (default 3; --quick 1)
+  --rate R              fixed request rate for latency and CPU (default 1000)
+  --connections C       wrk connections (default 50)
+  --h2-connections C    h2load connections (default 10)
+  --h2-streams M        h2load concurrent streams per connection (default 10)
+  --fixed-connections C keep-alive connections the fixed-rate generator opens first (default 8)
+  --targets LIST        comma-separated subset of ${TARGET_IDS.join(",")} (default all; ratios need their pair)
+  --phases LIST         comma-separated subset of ${PHASES.join(",")} (default all); --no-h2 = fixed,h1
+  --proxy-runtime R     bundle (default: apps/proxy/dist/main.mjs, built first) or tsx (the sources)
+  --cpu-prof DIR        V8 CPU profiles of every trellis-proxy into DIR, top functions in the report
+  --report FILE         JSON report (default .data/bench/proxy-report.json)
+  --json                print the JSON report instead of the table
+  --timeout-s SEC       overall limit (default 600)
+  --wait-quiet-s SEC    first wait up to SEC for the machine to be < 15% busy (default 120; --quick 0)
+  --quick               a short smoke run (2 s saturation, 3 s fixed rate, 1 s warm-up); targets are not judged`;
+
+function num(name: string, v: string | undefined, def: number, min: number, integer = true): number {
+  if (v === undefined) return def;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < min || (integer && !Number.isInteger(n))) throw new Error(`--${name} must be ${integer ? "an integer" : "a number"} ≥ ${min}, got '${v}'\n${USAGE}`);
+  return n;
+}
+
+export function parseOptions(argv: string[]): Options {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      "saturation-s": { type: "string" },
+      "fixed-s": { type: "string" },
+      "warmup-s": { type: "string" },
+      rate: { type: "string" },
+      connections: { type: "string" },
+      "h2-connections": { type: "string" },
+      "h2-streams": { type: "string" },
+      "fixed-connections": { type: "string" },
+      targets: { type: "string" },
+      "no-h2": { type: "boolean" },
+      phases: { type: "string" },
+      "proxy-runtime": { type: "string" },
+      "cpu-prof": { type: "string" },
+      report: { type: "string" },
+      json: { type: "boolean" },
+      "timeout-s": { type: "string" },
+      "wait-quiet-s": { type: "string" },
+      quick: { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  const quick = values.quick ?? false;
+  const targets = (values.targets ?? TARGET_IDS.join(",")).split(",").map((t) => t.trim()).filter(Boolean);
+  for (const t of targets) if (!(TARGET_IDS as readonly string[]).includes(t)) throw new Error(`--targets: unknown target '${t}'; known: ${TARGET_IDS.join(", ")}\n${USAGE}`);
+  const phases = (values.phases ?? (values["no-h2"] ? "fixed,h1" : PHASES.join(","))).split(",").map((t) => t.trim()).filter(Boolean);
+  for (const p of phases) if (!(PHASES as readonly string[]).includes(p)) throw new Error(`--phases: unknown phase '${p}'; known: ${PHASES.join(", ")}\n${USAGE}`);
+  const runtime = values["proxy-runtime"] ?? "bundle";
+  if (runtime !== "bundle" && runtime !== "tsx") throw new Error(`--proxy-runtime must be 'bundle' or 'tsx', got '${runtime}'\n${USAGE}`);
+  return {
+    saturationS: num("saturation-s", values["saturation-s"], quick ? 2 : 10, 1),
+    fixedS: num("fixed-s", values["fixed-s"], quick ? 3 : 10, 1),
+    warmupS: num("warmup-s", values["warmup-s"], quick ? 1 : 3, 0),
+    rate: num("rate", values.rate, 1000, 1),
+    connections: num("connections", values.connections, 50, 1),
+    h2Connections: num("h2-connections", values["h2-connections"], 10, 1),
+    h2Streams: num("h2-streams", values["h2-streams"], 10, 1),
+    fixedConnections: num("fixed-connections", values["fixed-connections"], 8, 1),
+    targets: TARGET_IDS.filter((t) => targets.includes(t)),
+    phases: PHASES.filter((p) => phases.includes(p)),
+    proxyRuntime: runtime,
+    cpuProfDir: values["cpu-prof"],
+    reportPath: values.report ?? ".data/bench/proxy-report.json",
+    json: values.json ?? false,
+    timeoutMs: num("timeout-s", values["timeout-s"], 600, 1) * 1000,
+    waitQuietS: num("wait-quiet-s", values["wait-quiet-s"], quick ? 0 : 120, 0),
+    quick,
+  };
+}

@@ -1,0 +1,84 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import type { CpuWindow, TargetResult } from "./measure";
+import { parseOptions } from "./options";
+import type { TargetId } from "./options";
+import { buildReport, renderReport, table } from "./report";
+import type { RunInfo } from "./report";
+import { summarize } from "./stats";
+
+const INFO: RunInfo = { cpus: 2, node: "v20", nginx: "nginx/1.22.1", httpProxy: "1.18.1", app: "nginx", bodyBytes: 1024, proxyRuntime: "bundle", uptimeBefore: "load average: 0.1", uptimeAfter: "load average: 1.9", startedAt: "", durationS: 200 };
+
+const win = (wallS: number, cpuS: Record<string, number>, machineBusyCpuS: number): CpuWindow => ({ wallS, cpuS, appCpuS: 0, machineBusyPct: 0, machineBusyCpuS });
+
+/** A target measured for 10 s at 1000 rps (latencies `lat` ms) and at `rps` under wrk, using `cpu` CPU seconds per process in each run. */
+function result(id: TargetId, lat: number[], rps: number, cpu: Record<string, number>, rssMb: number, h2rps?: number): TargetResult {
+  const samples = Array.from({ length: 10_000 }, (_, i) => lat[i % lat.length]!);
+  const busy = Object.values(cpu).reduce((a, b) => a + b, 0);
+  return {
+    id,
+    label: id,
+    fixed: { rate: 1000, sent: 10_000, completed: 10_000, errors: 0, wallS: 10, service: summarize(samples), scheduled: summarize(samples), connectionsUsed: 8, lateSends: 0, sendLag: summarize([0.1]), loadToolCpuS: 0.5, window: win(10, cpu, busy + 0.5) },
+    h1: { requests: rps * 10, durationS: 10, rps, latencyMs: { p50: 1, p90: 2, p99: 3 }, errors: 0, loadToolCpuS: 2, window: win(10, Object.fromEntries(Object.keys(cpu).map((k) => [k, 10])), Object.keys(cpu).length * 10 + 2 + 4) },
+    h2: h2rps === undefined ? undefined : { requests: h2rps * 10, durationS: 10, rps: h2rps, errors: 0, loadToolCpuS: 2, window: win(10, cpu, busy + 2) },
+    rssBeforeMb: Object.fromEntries(Object.keys(cpu).map((k) => [k, 40])),
+    peakRssMb: Object.fromEntries(Object.keys(cpu).map((k) => [k, rssMb])),
+    loadAverageAfter: 1,
+  };
+}
+
+const RESULTS = [
+  result("direct", [0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.2, 0.5], 60_000, {}, 0, 50_000),
+  result("single", [0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.5, 1], 13_000, { "trellis-proxy": 2 }, 70, 10_000),
+  result("pair", [0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.7, 2.5], 5_000, { "client sidecar": 3, "server sidecar": 2 }, 90, 4_000),
+  result("nginx", [0.2], 30_000, { nginx: 0.3 }, 14, 30_000),
+  result("node", [0.3], 10_000, { "http-proxy": 1.5 }, 80),
+];
+
+test("ratios, the pair's added latency and verdicts per target", () => {
+  const r = buildReport(parseOptions([]), INFO, RESULTS, {});
+  assert.equal(r.ratios.singleVsNodeH1, 1.3);
+  assert.equal(r.ratios.singleVsNginxH1, 13_000 / 30_000);
+  assert.equal(r.ratios.singleVsNginxH2, 1 / 3);
+  assert.ok(Math.abs(r.addedVsDirect["pair"]!.p90 - 0.5) < 1e-9, "pair p90 0.7 − direct p90 0.2");
+  assert.ok(Math.abs(r.addedVsDirect["pair"]!.p99 - 2.0) < 1e-9);
+  const verdicts = Object.fromEntries(r.targets.map((t) => [t.target, t.verdict]));
+  assert.equal(verdicts["sidecar pair adds ≤ 0.5 ms p90 at 1000 rps"], "PASS");
+  assert.equal(verdicts["sidecar pair adds ≤ 1.5 ms p99 at 1000 rps"], "FAIL");
+  assert.equal(verdicts["one proxy's saturation throughput ≥ 1.3× the Node peer (HTTP/1.1, wrk)"], "PASS");
+  assert.equal(verdicts["one proxy's saturation throughput ≥ 40% of nginx (HTTP/1.1, wrk)"], "PASS");
+  assert.equal(verdicts["one proxy's saturation throughput ≥ 40% of nginx (HTTP/2, h2load)"], "FAIL");
+  // 3 CPU seconds over 10 s at 1000 rps: 0.3 vCPU per 1000 rps.
+  assert.equal(verdicts["≤ 0.25 vCPU per 1000 rps: client sidecar"], "FAIL");
+  assert.equal(verdicts["≤ 0.25 vCPU per 1000 rps: trellis-proxy"], "PASS");
+  assert.equal(verdicts["≤ 80 MB RSS under load: server sidecar"], "FAIL");
+  assert.equal(r.processes.find((p) => p.process === "client sidecar")?.vcpuPer1000Rps, 0.3);
+  // wrk: 10 CPU s over 130 000 requests.
+  assert.ok(Math.abs(r.processes.find((p) => p.process === "trellis-proxy")!.h1CpuPer1000Req - 10 / 130) < 1e-9);
+  // The machine was busier than the measured processes by 4 CPU-seconds over 10 s of wrk.
+  assert.ok(Math.abs(r.otherLoad["single"]!.h1 - 0.4) < 1e-9);
+  assert.ok(r.warnings.some((w) => w.startsWith("single: other processes used 0.40 cores during the wrk run")));
+});
+
+test("a quick run or another rate judges nothing, and missing peers make ratios n/a", () => {
+  const quick = buildReport(parseOptions(["--quick"]), INFO, RESULTS, {});
+  assert.ok(quick.targets.every((t) => t.verdict === "n/a"));
+  const onlyTrellis = buildReport(parseOptions([]), INFO, RESULTS.filter((x) => x.id === "single"), {});
+  assert.ok(Number.isNaN(onlyTrellis.ratios.singleVsNodeH1));
+  assert.equal(onlyTrellis.targets.find((t) => t.target.includes("Node peer"))?.verdict, "n/a");
+  assert.equal(onlyTrellis.targets.find((t) => t.target.includes("0.5 ms p90"))?.verdict, "n/a");
+});
+
+test("the rendered report has one row per target and per process, and every target line", () => {
+  const text = renderReport(buildReport(parseOptions([]), INFO, RESULTS, {}));
+  assert.match(text, /\| single +\| +13000 \| +10000 \| +0\.300 \| +0\.500 \| +1\.000 \|/);
+  assert.match(text, /\| pair: client sidecar +\| +0\.300 \| +0\.300 \|/);
+  assert.match(text, /\| node +\| +10000 \| +n\/a \|/);
+  assert.match(text, /one proxy \/ http-proxy {2}HTTP\/1\.1 {2}1\.30×/);
+  assert.match(text, /FAIL {2}sidecar pair adds ≤ 1\.5 ms p99 at 1000 rps {2}\(\+2\.000 ms/);
+  assert.equal(text.split("\n").filter((l) => /^ {2}(PASS|FAIL|n\/a) /.test(l)).length, 11);
+});
+
+test("table pads the first column left and the figures right", () => {
+  assert.deepEqual(table(["name", "n"], [["a", "10"], ["bb", "2"]]), ["| name |  n |", "|------|---:|", "| a    | 10 |", "| bb   |  2 |"]);
+});

@@ -1,0 +1,186 @@
+import type { CpuWindow, TargetResult } from "./measure";
+import type { Options, TargetId } from "./options";
+import type { ProfileSummary } from "./profile-summary";
+import { added, cpuPer1000Requests, otherCores, ratio, vcpuPer1000Rps, verdict } from "./stats";
+import type { Verdict } from "./stats";
+
+/** The issue's targets. */
+export const TARGETS = {
+  pairP90: { ms: 0.5, text: "sidecar pair adds ≤ 0.5 ms p90 at 1000 rps" },
+  pairP99: { ms: 1.5, text: "sidecar pair adds ≤ 1.5 ms p99 at 1000 rps" },
+  vsNode: { times: 1.3, text: "one proxy's saturation throughput ≥ 1.3× the Node peer" },
+  vsNginx: { share: 0.4, text: "one proxy's saturation throughput ≥ 40% of nginx" },
+  vcpu: { max: 0.25, text: "≤ 0.25 vCPU per 1000 rps" },
+  rss: { mb: 80, text: "≤ 80 MB RSS under load" },
+} as const;
+
+/** Facts about the run that are not measurements of a target. */
+export interface RunInfo {
+  cpus: number;
+  node: string;
+  nginx: string;
+  httpProxy: string;
+  app: string;
+  bodyBytes: number;
+  proxyRuntime: Options["proxyRuntime"];
+  uptimeBefore: string;
+  uptimeAfter: string;
+  startedAt: string;
+  durationS: number;
+}
+
+/** Resource figures of one process under test. */
+export interface ProcessFigures {
+  target: TargetId;
+  process: string;
+  fixedCpuPer1000Req: number;
+  vcpuPer1000Rps: number;
+  h1CpuPer1000Req: number;
+  h2CpuPer1000Req: number;
+  rssBeforeMb: number;
+  peakRssMb: number;
+}
+
+function processFigures(r: TargetResult): ProcessFigures[] {
+  const { fixed, h1, h2 } = r;
+  return Object.keys(r.peakRssMb).map((name) => ({
+    target: r.id,
+    process: name,
+    fixedCpuPer1000Req: fixed ? cpuPer1000Requests(fixed.window.cpuS[name] ?? Number.NaN, fixed.sent) : Number.NaN,
+    vcpuPer1000Rps: fixed ? vcpuPer1000Rps(fixed.window.cpuS[name] ?? Number.NaN, fixed.window.wallS, fixed.sent) : Number.NaN,
+    h1CpuPer1000Req: h1 ? cpuPer1000Requests(h1.window.cpuS[name] ?? Number.NaN, h1.requests) : Number.NaN,
+    h2CpuPer1000Req: h2 ? cpuPer1000Requests(h2.window.cpuS[name] ?? Number.NaN, h2.requests) : Number.NaN,
+    rssBeforeMb: r.rssBeforeMb[name] ?? Number.NaN,
+    peakRssMb: r.peakRssMb[name] ?? Number.NaN,
+  }));
+}
+
+/** Cores used by everything but the measured processes during one window. */
+function others(run: { window: CpuWindow; loadToolCpuS: number } | undefined): number {
+  if (!run) return Number.NaN;
+  const w = run.window;
+  const measured = Object.values(w.cpuS).reduce((a, b) => a + b, 0) + w.appCpuS + run.loadToolCpuS;
+  return otherCores(w.machineBusyCpuS, measured, w.wallS);
+}
+
+/** Every figure of the run (the JSON report); renderReport prints it for people. */
+export function buildReport(o: Options, info: RunInfo, results: TargetResult[], profiles: Record<string, ProfileSummary>) {
+  const by = (id: TargetId) => results.find((r) => r.id === id);
+  const direct = by("direct");
+  const single = by("single");
+  const pair = by("pair");
+  const nginx = by("nginx");
+  const node = by("node");
+  const addedVsDirect: Record<string, ReturnType<typeof added>> = {};
+  for (const r of results) if (r.id !== "direct" && r.fixed && direct?.fixed) addedVsDirect[r.id] = added(r.fixed.service, direct.fixed.service);
+  const ratios = {
+    singleVsNodeH1: ratio(single?.h1?.rps, node?.h1?.rps),
+    singleVsNginxH1: ratio(single?.h1?.rps, nginx?.h1?.rps),
+    singleVsNginxH2: ratio(single?.h2?.rps, nginx?.h2?.rps),
+    pairVsNginxH1: ratio(pair?.h1?.rps, nginx?.h1?.rps),
+    pairVsSingleH1: ratio(pair?.h1?.rps, single?.h1?.rps),
+    singleVsDirectH1: ratio(single?.h1?.rps, direct?.h1?.rps),
+    nginxVsDirectH1: ratio(nginx?.h1?.rps, direct?.h1?.rps),
+    nodeVsDirectH1: ratio(node?.h1?.rps, direct?.h1?.rps),
+    /** CPU per request at saturation, one proxy against each peer (lower is better for Trellis). */
+    cpuSingleVsNginxH1: Number.NaN,
+    cpuSingleVsNodeH1: Number.NaN,
+  };
+  const processes = results.flatMap(processFigures);
+  const cpuOf = (id: TargetId) => processes.filter((p) => p.target === id).reduce((s, p) => s + p.h1CpuPer1000Req, 0);
+  ratios.cpuSingleVsNginxH1 = ratio(cpuOf("single"), cpuOf("nginx"));
+  ratios.cpuSingleVsNodeH1 = ratio(cpuOf("single"), cpuOf("node"));
+  const trellis = processes.filter((p) => p.target === "single" || p.target === "pair");
+  const judged = !o.quick && o.rate === 1000;
+  const j = (v: Verdict): Verdict => (judged ? v : "n/a");
+  const pairAdded = addedVsDirect["pair"];
+  const fmt = (x: number | undefined, d = 2) => (x === undefined || Number.isNaN(x) ? "–" : x.toFixed(d));
+  const targets = [
+    { target: TARGETS.pairP90.text, verdict: j(verdict(pairAdded?.p90, "<=", TARGETS.pairP90.ms)), measured: `+${fmt(pairAdded?.p90, 3)} ms (pair p90 ${fmt(pair?.fixed?.service.p90, 3)} − direct ${fmt(direct?.fixed?.service.p90, 3)})` },
+    { target: TARGETS.pairP99.text, verdict: j(verdict(pairAdded?.p99, "<=", TARGETS.pairP99.ms)), measured: `+${fmt(pairAdded?.p99, 3)} ms (pair p99 ${fmt(pair?.fixed?.service.p99, 3)} − direct ${fmt(direct?.fixed?.service.p99, 3)})` },
+    { target: `${TARGETS.vsNode.text} (HTTP/1.1, wrk)`, verdict: j(verdict(ratios.singleVsNodeH1, ">=", TARGETS.vsNode.times)), measured: `${fmt(ratios.singleVsNodeH1)}× (${fmt(single?.h1?.rps, 0)} vs ${fmt(node?.h1?.rps, 0)} req/s)` },
+    { target: `${TARGETS.vsNginx.text} (HTTP/1.1, wrk)`, verdict: j(verdict(ratios.singleVsNginxH1, ">=", TARGETS.vsNginx.share)), measured: `${fmt(100 * ratios.singleVsNginxH1, 0)}% (${fmt(single?.h1?.rps, 0)} vs ${fmt(nginx?.h1?.rps, 0)} req/s)` },
+    { target: `${TARGETS.vsNginx.text} (HTTP/2, h2load)`, verdict: j(verdict(ratios.singleVsNginxH2, ">=", TARGETS.vsNginx.share)), measured: `${fmt(100 * ratios.singleVsNginxH2, 0)}% (${fmt(single?.h2?.rps, 0)} vs ${fmt(nginx?.h2?.rps, 0)} req/s)` },
+    ...trellis.map((p) => ({ target: `${TARGETS.vcpu.text}: ${p.process}`, verdict: j(verdict(p.vcpuPer1000Rps, "<=", TARGETS.vcpu.max)), measured: `${fmt(p.vcpuPer1000Rps, 3)} vCPU at ${o.rate} rps` })),
+    ...trellis.map((p) => ({ target: `${TARGETS.rss.text}: ${p.process}`, verdict: j(verdict(p.peakRssMb, "<=", TARGETS.rss.mb)), measured: `peak ${fmt(p.peakRssMb, 1)} MB (VmHWM after all runs; ${fmt(p.rssBeforeMb, 1)} MB before load)` })),
+  ];
+  const otherLoad = Object.fromEntries(results.map((r) => [r.id, { fixed: others(r.fixed), h1: others(r.h1), h2: others(r.h2) }]));
+  const phaseName = { fixed: "fixed-rate", h1: "wrk", h2: "h2load" } as const;
+  const warnings = results.flatMap((r) => [
+    ...Object.entries(otherLoad[r.id]!)
+      .filter(([, cores]) => cores > 0.25)
+      .map(([phase, cores]) => `${r.id}: other processes used ${cores.toFixed(2)} cores during the ${phaseName[phase as keyof typeof phaseName]} run: figures disturbed`),
+    ...(r.fixed?.errors ? [`${r.id}: ${r.fixed.errors} failed requests at the fixed rate`] : []),
+    ...(r.h1?.errors ? [`${r.id}: ${r.h1.errors} errors under wrk`] : []),
+    ...(r.h2?.errors ? [`${r.id}: ${r.h2.errors} errors under h2load`] : []),
+    ...(r.fixed && r.fixed.sendLag.p99 > 2 ? [`${r.id}: 1% of fixed-rate requests left more than ${r.fixed.sendLag.p99.toFixed(1)} ms late (generator starved of CPU, or no free connection): see sched. p99`] : []),
+  ]);
+  return { options: o, info, results, addedVsDirect, ratios, processes, otherLoad, targets, warnings, profiles };
+}
+export type Report = ReturnType<typeof buildReport>;
+
+const f = (x: number | undefined, digits = 2): string => (x === undefined || Number.isNaN(x) ? "–" : x.toFixed(digits));
+const signed = (x: number | undefined, digits = 3): string => (x === undefined || Number.isNaN(x) ? "–" : `${x >= 0 ? "+" : ""}${x.toFixed(digits)}`);
+
+/** A Markdown-style table with right-aligned figures. */
+export function table(head: string[], rows: string[][]): string[] {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(" | ")} |`;
+  return [line(head), `|${widths.map((w, i) => (i === 0 ? "-".repeat(w + 2) : `${"-".repeat(w + 1)}:`)).join("|")}|`, ...rows.map(line)];
+}
+
+/** The human-readable report. */
+export function renderReport(r: Report): string {
+  const o = r.options;
+  const i = r.info;
+  const cores = (run: { loadToolCpuS: number; window: CpuWindow } | undefined) => (run ? f(run.loadToolCpuS / run.window.wallS) : "–");
+  const loadTool = r.results.map((x) => `${x.id} ${cores(x.h1)}/${cores(x.h2)}/${cores(x.fixed)}`).join(", ");
+  const lines: Array<string | undefined> = [
+    `Proxy benchmark — ${i.bodyBytes}-byte responses, HTTP/1.1 keep-alive (HTTP/2 h2c for h2load)${o.quick ? " — QUICK smoke run, targets not judged" : ""}`,
+    `Machine: ${i.cpus} CPUs shared by the load tool, the app, the proxy under test and anything else running (other engineers' tests); Node ${i.node}.`,
+    `  uptime before: ${i.uptimeBefore}`,
+    `  uptime after:  ${i.uptimeAfter}`,
+    `App: ${i.app}. trellis-proxy: ${i.proxyRuntime === "bundle" ? "production bundle apps/proxy/dist/main.mjs" : "TypeScript sources through tsx"}, --log-level warn, JSON access log on stdout → /dev/null.`,
+    `Peers: ${i.nginx} (worker_processes 1, upstream keepalive, access log buffered to /dev/null); http-proxy ${i.httpProxy} (one Node process, keep-alive agent, no log).`,
+    `Saturation: wrk -t1 -c${o.connections}, h2load -t1 -c${o.h2Connections} -m${o.h2Streams}, ${o.saturationS} s each after a ${o.warmupS} s wrk warm-up. Latency: open-loop ${o.rate} rps for ${o.fixedS} s`,
+    `  (after ${o.warmupS} s at the same rate), from each request's write to its last byte; the pair's added latency is its percentile minus the app direct's.`,
+    "",
+    ...table(
+      ["target", "wrk req/s", "h2load req/s", `p50 ms`, "p90 ms", "p99 ms", "p99.9 ms", "+p50", "+p90", "+p99", "sched. p99"],
+      r.results.map((x) => {
+        const a = r.addedVsDirect[x.id];
+        const l = x.fixed?.service;
+        return [x.label, f(x.h1?.rps, 0), x.h2 ? f(x.h2.rps, 0) : "n/a", f(l?.p50, 3), f(l?.p90, 3), f(l?.p99, 3), f(l?.p999, 3), signed(a?.p50), signed(a?.p90), signed(a?.p99), f(x.fixed?.scheduled.p99, 3)];
+      }),
+    ),
+    `(+pNN: added to the app direct at ${o.rate} rps. sched. p99: from when the request was due, generator lag included.)`,
+    "",
+    ...table(
+      ["process", `CPU s/1k req @${o.rate}rps`, `vCPU per 1k rps`, "CPU s/1k req wrk", "CPU s/1k req h2load", "RSS before MB", "peak RSS MB"],
+      r.processes.map((p) => [`${p.target}: ${p.process}`, f(p.fixedCpuPer1000Req, 3), f(p.vcpuPer1000Rps, 3), f(p.h1CpuPer1000Req, 3), f(p.h2CpuPer1000Req, 3), f(p.rssBeforeMb, 1), f(p.peakRssMb, 1)]),
+    ),
+    `(CPU from /proc/<pid>/stat, 10 ms ticks; peak RSS is VmHWM; nginx = master + worker.)`,
+    `Load tool CPU, cores (wrk / h2load / fixed-rate generator): ${loadTool}.`,
+    `Other load on the machine (cores used by everything not measured; fixed / wrk / h2load): ${Object.entries(r.otherLoad).map(([id, l]) => `${id} ${f(l.fixed)}/${f(l.h1)}/${f(l.h2)}`).join(", ")}.`,
+    "",
+    "Ratios (saturation req/s):",
+    `  one proxy / http-proxy  HTTP/1.1  ${f(r.ratios.singleVsNodeH1)}×`,
+    `  one proxy / nginx       HTTP/1.1  ${f(r.ratios.singleVsNginxH1)}   HTTP/2 ${f(r.ratios.singleVsNginxH2)}`,
+    `  CPU per request at saturation (HTTP/1.1): one proxy / nginx ${f(r.ratios.cpuSingleVsNginxH1, 1)}×, one proxy / http-proxy ${f(r.ratios.cpuSingleVsNodeH1, 1)}×`,
+    `  pair / nginx            HTTP/1.1  ${f(r.ratios.pairVsNginxH1)}`,
+    `  pair / one proxy        HTTP/1.1  ${f(r.ratios.pairVsSingleH1)}`,
+    `  vs the app direct       HTTP/1.1  one proxy ${f(r.ratios.singleVsDirectH1)}, nginx ${f(r.ratios.nginxVsDirectH1)}, http-proxy ${f(r.ratios.nodeVsDirectH1)}`,
+    ...(r.warnings.length ? ["", "WARNINGS:", ...r.warnings.map((w) => `  ${w}`)] : []),
+    ...Object.entries(r.profiles).flatMap(([name, p]) => [
+      "",
+      `CPU profile of ${name} (${f(p.busyMs / 1000, 1)} s busy), self time:`,
+      ...p.byFunction.slice(0, 12).map((h) => `  ${f(h.pct, 1).padStart(5)}%  ${h.name}`),
+      "  by file/package:",
+      ...p.byFile.slice(0, 10).map((h) => `  ${f(h.pct, 1).padStart(5)}%  ${h.name}`),
+    ]),
+    "",
+    "Targets:",
+    ...r.targets.map((t) => `  ${t.verdict.padEnd(4)}  ${t.target}  (${t.measured})`),
+  ];
+  return lines.filter((l) => l !== undefined).join("\n");
+}

@@ -1,0 +1,173 @@
+/**
+ * Proxy benchmark: the app direct, through one trellis-proxy, through a client + server
+ * sidecar pair, through nginx and through http-proxy (Node), all in one run on this machine:
+ * saturation throughput (wrk; h2load for HTTP/2), latency at a fixed rate, CPU per request,
+ * peak RSS, ratios and the issue's targets. See README.md next to this file; `--help`.
+ *
+ * Orchestration only: nginx.ts / node-peer.mjs / mesh.ts start the processes, measure.ts runs
+ * the load against one target, report.ts prints. Everything listens on 127.0.0.1 and is
+ * stopped on any exit; the whole run is bounded by --timeout-s.
+ */
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { Cleanup } from "../config-propagation/cleanup";
+import { firstJsonLine, spawnChild } from "./children";
+import { measureTarget } from "./measure";
+import type { Target, TargetResult } from "./measure";
+import { startMesh, HOSTS } from "./mesh";
+import type { Mesh } from "./mesh";
+import { appConfig, proxyConfig } from "./nginx-conf";
+import { nginxVersion, startNginx } from "./nginx";
+import type { Nginx } from "./nginx";
+import { parseOptions } from "./options";
+import { busyPct, machineTicks } from "./proc";
+import { servesPayload } from "./probe";
+import { bundleSections, summarizeProfile } from "./profile-summary";
+import type { CpuProfile, ProfileSummary } from "./profile-summary";
+import { buildReport, renderReport } from "./report";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const repoRoot = path.resolve(here, "../..");
+const BODY_BYTES = 1024;
+
+const o = parseOptions(process.argv.slice(2));
+const cleanup = new Cleanup();
+const log = (s: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${s}\n`);
+const uptime = () => execFileSync("uptime", { encoding: "utf8" }).trim();
+
+let exiting = false;
+async function exit(code: number, why?: string): Promise<never> {
+  if (exiting) return new Promise<never>(() => {});
+  exiting = true;
+  if (why) process.stderr.write(`${why}\n`);
+  await cleanup.run();
+  process.exit(code);
+}
+for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => void exit(130, `interrupted (${signal}); cleaning up`));
+const overall = setTimeout(() => void exit(2, `the benchmark did not finish within ${o.timeoutMs / 1000} s (--timeout-s); cleaning up`), o.timeoutMs);
+
+function requireTools(): void {
+  const missing = ["wrk", "h2load", "nginx"].filter((t) => spawnSync("sh", ["-c", `command -v ${t}`]).status !== 0);
+  if (missing.length) throw new Error(`missing load tools or peers: ${missing.join(", ")}; install them with: apt-get install -y wrk nghttp2-client nginx`);
+}
+
+/** Waits until the machine was < 15% busy over 2 s, for at most `maxS`; returns the last reading, %. */
+async function waitQuiet(maxS: number): Promise<number> {
+  const deadline = Date.now() + maxS * 1000;
+  for (;;) {
+    const a = machineTicks();
+    await new Promise((r) => setTimeout(r, 2000));
+    const pct = busyPct(a, machineTicks());
+    if (pct < 15 || Date.now() >= deadline) return pct;
+    log(`machine ${pct.toFixed(0)}% busy (other engineers' tests?); waiting for it to quieten (--wait-quiet-s ${maxS})`);
+  }
+}
+
+try {
+  requireTools();
+  const started = Date.now();
+  const uptimeBefore = uptime();
+  log(`targets ${o.targets.join(", ")}; ${uptimeBefore}`);
+  const dir = mkdtempSync(path.join(tmpdir(), "trellis-bench-proxy-"));
+  cleanup.add(`remove ${dir}`, () => rmSync(dir, { recursive: true, force: true }));
+  const want = (id: string) => (o.targets as string[]).includes(id);
+
+  const app = await startNginx("app", dir, (c) => appConfig(c, "x".repeat(BODY_BYTES)));
+  cleanup.add("stop the app", () => app.master.stop());
+  let peer: Nginx | undefined;
+  if (want("nginx")) {
+    const app1 = app.h1Port;
+    peer = await startNginx("nginx-peer", dir, (c) => proxyConfig(c, app1, Math.max(64, o.connections, o.h2Connections * o.h2Streams)));
+    cleanup.add("stop the nginx peer", () => peer!.master.stop());
+  }
+  let node: { pid: number; port: number } | undefined;
+  if (want("node")) {
+    const c = spawnChild("http-proxy", process.execPath, [path.join(here, "node-peer.mjs"), String(app.h1Port)], { stdout: "pipe", cwd: repoRoot });
+    cleanup.add("stop http-proxy", () => c.stop());
+    node = { pid: c.pid, port: (await firstJsonLine<{ port: number }>(c, 30_000)).port };
+  }
+  let mesh: Mesh | undefined;
+  const stopProxies: Array<() => Promise<void>> = [];
+  if (want("single") || want("pair")) {
+    if (o.cpuProfDir) mkdirSync(o.cpuProfDir, { recursive: true });
+    const nodeArgs = o.cpuProfDir ? ["--cpu-prof", `--cpu-prof-dir=${path.resolve(o.cpuProfDir)}`] : [];
+    mesh = await startMesh({ runtime: o.proxyRuntime, nodeArgs, appPort: app.h1Port, bodyBytes: BODY_BYTES, dir }, cleanup, log);
+    for (const p of [mesh.single, mesh.client, mesh.server]) stopProxies.push(() => p.child.stop());
+  }
+
+  const targets: Target[] = [];
+  if (want("direct")) targets.push({ id: "direct", label: "app direct", h1: { port: app.h1Port, authority: `127.0.0.1:${app.h1Port}` }, h2: { port: app.h2Port, authority: `127.0.0.1:${app.h2Port}` }, processes: [] });
+  if (mesh && want("single")) {
+    const m = mesh.single;
+    targets.push({ id: "single", label: "one trellis-proxy", h1: { port: m.outbound, authority: HOSTS.plain }, h2: { port: m.outbound, authority: HOSTS.plain }, processes: [{ name: "trellis-proxy", pids: [m.child.pid] }] });
+  }
+  if (mesh && want("pair")) {
+    const { client, server } = mesh;
+    targets.push({
+      id: "pair",
+      label: "sidecar pair",
+      h1: { port: client.outbound, authority: HOSTS.meshed },
+      h2: { port: client.outbound, authority: HOSTS.meshed },
+      processes: [
+        { name: "client sidecar", pids: [client.child.pid] },
+        { name: "server sidecar", pids: [server.child.pid] },
+      ],
+    });
+  }
+  if (peer) targets.push({ id: "nginx", label: `nginx (1 worker)`, h1: { port: peer.h1Port, authority: HOSTS.plain }, h2: { port: peer.h2Port, authority: HOSTS.plain }, processes: [{ name: "nginx", pids: peer.pids }] });
+  if (node) targets.push({ id: "node", label: "http-proxy (Node)", h1: { port: node.port, authority: HOSTS.plain }, h2: undefined, processes: [{ name: "http-proxy", pids: [node.pid] }] });
+  for (const t of targets) await servesPayload(t.h1.port, t.h1.authority, BODY_BYTES);
+
+  if (o.waitQuietS > 0) log(`machine ${(await waitQuiet(o.waitQuietS)).toFixed(0)}% busy before measuring`);
+  const results: TargetResult[] = [];
+  for (const t of targets) {
+    log(`${t.label}…`);
+    results.push(await measureTarget(t, o, app.pids, BODY_BYTES, log));
+  }
+  const uptimeAfter = uptime();
+
+  const profiles: Record<string, ProfileSummary> = {};
+  if (o.cpuProfDir && mesh) {
+    const names = new Map([mesh.single, mesh.client, mesh.server].map((p) => [p.child.pid, p.name]));
+    for (const stop of stopProxies) await stop(); // profiles are written on exit
+    const bundle = path.join(repoRoot, "apps/proxy/dist/main.mjs");
+    const bundles = new Map(o.proxyRuntime === "bundle" ? [[pathToFileURL(bundle).href, bundleSections(readFileSync(bundle, "utf8"))]] : []);
+    for (const file of readdirSync(o.cpuProfDir)) {
+      // CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile; thread 0 is the main thread (tsx adds a loader thread).
+      const m = /^CPU\.\d+\.\d+\.(\d+)\.0\.\d+\.cpuprofile$/.exec(file);
+      const name = m && names.get(Number(m[1]));
+      if (name) profiles[`${name} (${path.join(o.cpuProfDir, file)})`] = summarizeProfile(JSON.parse(readFileSync(path.join(o.cpuProfDir, file), "utf8")) as CpuProfile, 20, bundles);
+    }
+  }
+  await cleanup.run();
+
+  const httpProxyVersion = (JSON.parse(readFileSync(path.join(repoRoot, "node_modules/http-proxy/package.json"), "utf8")) as { version: string }).version;
+  const report = buildReport(
+    o,
+    {
+      cpus: cpus().length,
+      node: process.version,
+      nginx: nginxVersion(),
+      httpProxy: httpProxyVersion,
+      app: `nginx, one worker, \`return 200\` with ${BODY_BYTES} bytes (HTTP/1.1 and h2c listeners): the cheapest upstream here, so the two cores go to the proxy under test`,
+      bodyBytes: BODY_BYTES,
+      proxyRuntime: o.proxyRuntime,
+      uptimeBefore,
+      uptimeAfter,
+      startedAt: new Date(started).toISOString(),
+      durationS: (Date.now() - started) / 1000,
+    },
+    results,
+    profiles,
+  );
+  mkdirSync(path.dirname(path.resolve(o.reportPath)), { recursive: true });
+  writeFileSync(o.reportPath, JSON.stringify(report, null, 2) + "\n");
+  process.stdout.write(o.json ? JSON.stringify(report, null, 2) + "\n" : renderReport(report) + `\n\nJSON report: ${o.reportPath}\n`);
+  clearTimeout(overall);
+  process.exit(report.targets.some((t) => t.verdict === "FAIL") ? 1 : 0);
+} catch (err) {
+  await exit(1, `benchmark failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+}
