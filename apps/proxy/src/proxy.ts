@@ -75,6 +75,20 @@ export class DataPlane {
   constructor(private readonly opts: DataPlaneOptions) {
     this.accessLog = new AccessLog(opts.accessLogSink ? { sink: opts.accessLogSink } : {});
     this.telemetry = { metrics: this.metrics, accessLog: this.accessLog, log: opts.log };
+    this.metrics.collectClusters(() => this.clusterGauges());
+  }
+
+  /** Per cluster: requests in flight and endpoints ejected now (scrape-time gauges). */
+  private *clusterGauges(): Iterable<{ cluster: string; active: number; ejected: number }> {
+    for (const c of this.states.all()) {
+      let active = 0;
+      let ejected = 0;
+      for (const e of c.endpoints.values()) {
+        active += e.active;
+        if (c.outlier.status(e).ejected) ejected++;
+      }
+      yield { cluster: c.name, active, ejected };
+    }
   }
 
   /** The snapshot being served, if any. */

@@ -32,7 +32,14 @@ describe("outbound HTTP/1.1 through a sidecar pair", () => {
   let external: TestServer;
 
   before(async () => {
-    app = await startHttpApp("reviews");
+    app = await startHttpApp("reviews", (req, res, body) => {
+      const reply = () => {
+        res.writeHead(200, { "content-type": "application/json" });
+        res.end(JSON.stringify({ name: "reviews", method: req.method, path: req.url, headers: req.headers, bodyBytes: body.length }));
+      };
+      if (req.url === "/slow") setTimeout(reply, 300);
+      else reply();
+    });
     external = await startHttpApp("partner");
     server = await startProxy({ app: "reviews", workload: "reviews-v1-abc" }, snapshot({ service: "reviews", listeners: [{ name: "http", port: 9080, targetPort: app.port, protocol: "http" }] }));
     const down = await deadPort();
@@ -86,6 +93,21 @@ describe("outbound HTTP/1.1 through a sidecar pair", () => {
     const res = await request(Number(new URL(client.outbound).port), "/upload", { host: "reviews:9080", "content-type": "text/plain" }, "POST", body);
     assert.equal(res.status, 200);
     assert.equal((JSON.parse(res.body) as { bodyBytes: number }).bodyBytes, body.length);
+  });
+
+  it("reports requests in flight per cluster at scrape time (saturation)", async () => {
+    const port = Number(new URL(client.outbound).port);
+    const slow = request(port, "/slow", { host: "reviews:9080" });
+    const gauge = /trellis_upstream_rq_active\{cluster="outbound\|9080\|\|reviews\.default"\} (\d+)/;
+    let inFlight = 0;
+    for (let i = 0; i < 50 && inFlight === 0; i++) {
+      inFlight = Number(gauge.exec(await client.dp.metrics.registry.metrics())?.[1] ?? 0);
+      if (inFlight === 0) await new Promise((r) => setTimeout(r, 5));
+    }
+    assert.equal(inFlight, 1, "the slow request is counted while it runs");
+    assert.equal((await slow).status, 200);
+    assert.equal(gauge.exec(await client.dp.metrics.registry.metrics())?.[1], "0");
+    assert.match(await client.dp.metrics.registry.metrics(), /trellis_outlier_ejections_active\{cluster="outbound\|9080\|\|reviews\.default"\} 0/);
   });
 
   it("answers 404 NR for an unknown host", async () => {

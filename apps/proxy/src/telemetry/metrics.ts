@@ -157,6 +157,23 @@ export class ProxyMetrics {
     registers: [this.registry],
   });
 
+  /**
+   * Computes the cluster gauges at scrape time from the data plane's own counters (in-flight
+   * requests, ejected endpoints), so the request path pays nothing for them. Replaces the
+   * push-style upstreamRequestStarted/setOutlierEjections values for the clusters it reports.
+   */
+  collectClusters(source: () => Iterable<{ cluster: string; active: number; ejected: number }>): void {
+    const collect = () => {
+      this.activeGauge.reset();
+      this.ejectionsGauge.reset();
+      for (const c of source()) {
+        this.activeGauge.set({ cluster: c.cluster }, c.active);
+        this.ejectionsGauge.set({ cluster: c.cluster }, c.ejected);
+      }
+    };
+    (this.activeGauge as unknown as { collect: () => void }).collect = collect;
+  }
+
   private readonly httpCache = new Map<string, HttpSeries>();
   private readonly tcpCache = new Map<string, TcpSeries>();
   private readonly clusterCache = new Map<string, ClusterSeries>();
