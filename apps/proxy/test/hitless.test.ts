@@ -8,7 +8,8 @@ import type { TestProxy } from "./helpers/mesh";
 import { host, snapshot } from "./helpers/snapshot";
 import type { TestEndpoint } from "./helpers/snapshot";
 
-const RUN_MS = 3_000;
+/** Snapshots applied, one every APPLY_EVERY_MS (about 3 s in all). */
+const STEPS = 28;
 const APPLY_EVERY_MS = 100;
 const IN_FLIGHT = 20;
 
@@ -111,7 +112,7 @@ describe("config changes under steady load are hitless", () => {
         }
       };
       const swapper = async () => {
-        for (let step = 1; performance.now() - t0 < RUN_MS; step++) {
+        for (let step = 1; step <= STEPS; step++) {
           await sleep(APPLY_EVERY_MS);
           if (step === 12 || step === 20) inFlightAtRemoval += activeOn(step === 12 ? "v1a" : "v1b");
           client.dp.apply(build(step, via));
@@ -123,8 +124,7 @@ describe("config changes under steady load are hitless", () => {
 
       const failures = samples.filter((s) => s.status !== 200);
       assert.equal(failures.length, 0, `${failures.length} of ${samples.length} failed: ${JSON.stringify(failures.slice(0, 5))}`);
-      assert.ok(samples.length > 500, `only ${samples.length} requests in ${RUN_MS} ms`);
-      assert.ok(applied.length > 25, `only ${applied.length - 1} snapshots applied`);
+      assert.ok(samples.length > 500, `only ${samples.length} requests`);
       assert.ok(inFlightAtRemoval > 0, "the removed endpoints had requests in flight when they left (a graceful removal was exercised)");
 
       // The split followed the weights: about 10 % v2 before the flip, about 90 % after.

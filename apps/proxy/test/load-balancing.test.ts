@@ -35,7 +35,7 @@ describe("load balancing across three sidecar-fronted endpoints", () => {
     for (const name of ["a", "b", "c"]) {
       // "a" is slow on /slow: least-request must notice its requests piling up.
       const app = t.track(await startHttpApp(name, (req, res, body) => {
-        if (name === "a" && req.url === "/slow") setTimeout(() => echo(name, req, res, body), 100);
+        if (name === "a" && req.url === "/slow") setTimeout(() => echo(name, req, res, body), 200);
         else echo(name, req, res, body);
       }));
       const sidecar = t.track(await startSidecar(name, app.port));
@@ -55,7 +55,8 @@ describe("load balancing across three sidecar-fronted endpoints", () => {
     const replies = await inParallel(300, 10, () => http.request("lr:9080", "/slow"));
     const counts = tally(replies.map(servedBy));
     assert.ok(replies.every((r) => r.status === 200));
-    assert.ok((counts.a ?? 0) < 30, `the slow endpoint got ${counts.a} of 300 (round robin would give it 100): ${JSON.stringify(counts)}`);
+    // Typically under 10; the margin is for a loaded CI machine, where the fast ones slow down too.
+    assert.ok((counts.a ?? 0) < 50, `the slow endpoint got ${counts.a} of 300 (round robin would give it 100): ${JSON.stringify(counts)}`);
     assert.ok((counts.b ?? 0) > 100 && (counts.c ?? 0) > 100, JSON.stringify(counts));
   });
 

@@ -80,7 +80,7 @@ describe("traffic mirroring through sidecars", () => {
     const replies = await inParallel(40, 20, (i) => http.request("reviews:9080", `/all/slow/${i}`, { headers: { "x-key": "slow", "x-script": "slow1500" } }));
     assert.ok(replies.every((r) => r.status === 200));
     const worst = Math.max(...replies.map((r) => r.ms));
-    assert.ok(worst < 500, `the slowest primary took ${worst} ms while the mirror takes 1500`);
+    assert.ok(worst < 1000, `the slowest primary took ${worst} ms while the mirror takes 1500`);
     await until(() => copiesOf("slow").length === 40, "every slow copy to arrive");
   });
 

@@ -11,8 +11,8 @@ import { host, snapshot } from "./helpers/snapshot";
 
 const SOURCE = "RateLimitPolicy/default/api";
 const RATE_LIMITS: Snapshot["inbound"]["rateLimits"] = [
-  { source: SOURCE, limit: { name: "shared", match: { path: { prefix: "/shared" } }, perCaller: false, bucket: { maxTokens: 5, tokensPerFill: 5, fillInterval: "300ms" } } },
-  { source: SOURCE, limit: { name: "per-caller", match: { path: { prefix: "/caller" } }, perCaller: true, bucket: { maxTokens: 3, tokensPerFill: 3, fillInterval: "300ms" } } },
+  { source: SOURCE, limit: { name: "shared", match: { path: { prefix: "/shared" } }, perCaller: false, bucket: { maxTokens: 5, tokensPerFill: 5, fillInterval: "600ms" } } },
+  { source: SOURCE, limit: { name: "per-caller", match: { path: { prefix: "/caller" } }, perCaller: true, bucket: { maxTokens: 3, tokensPerFill: 3, fillInterval: "600ms" } } },
   { source: SOURCE, limit: { name: "posts", match: { path: { prefix: "/method" }, method: "POST" }, perCaller: false, bucket: { maxTokens: 2, tokensPerFill: 1, fillInterval: "1h" } } },
 ];
 
@@ -44,14 +44,14 @@ describe("inbound local rate limits on the server sidecar", () => {
     assert.deepEqual(count(burst), { ok: 5, limited: 3 });
     assert.equal(app.seen.length - seenBefore, 5, "refused requests never reached the app");
     await until(() => server.accessLog.lines.filter((l) => l.response_flags === "RL").length >= 3, "RL in the server's access log");
-    await sleep(350);
+    await sleep(650);
     assert.deepEqual(count(await inParallel(6, 6, (i) => viaMesh.request("api:9080", `/shared/again/${i}`))), { ok: 5, limited: 1 });
   });
 
   it("perCaller: each caller has its own bucket", async () => {
     assert.deepEqual(count(await inParallel(4, 1, () => callerA.request("api:9080", "/caller"))), { ok: 3, limited: 1 });
     assert.deepEqual(count(await inParallel(4, 1, () => callerB.request("api:9080", "/caller"))), { ok: 3, limited: 1 }, "B is not held back by A");
-    await sleep(350);
+    await sleep(650);
     assert.equal((await callerA.request("api:9080", "/caller")).status, 200, "A's bucket refilled");
   });
 

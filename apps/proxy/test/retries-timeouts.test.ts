@@ -156,21 +156,21 @@ describe("retries and timeouts through a sidecar pair", () => {
     const res = await call("/pertry/1", "pertry-1", "slow1000,ok");
     assert.equal(res.status, 200);
     assert.equal(res.headers["x-attempt"], "2");
-    assert.ok(res.ms >= 90 && res.ms < 600, `took ${res.ms} ms`);
+    assert.ok(res.ms >= 90 && res.ms < 900, `took ${res.ms} ms`);
   });
 
   it("the route timeout answers 504 UT", async () => {
     const res = await call("/timeout/1", "timeout-1", "slow1000");
     assert.equal(res.status, 504);
     assert.equal(res.headers["x-trellis-response-flags"], "UT");
-    assert.ok(res.ms >= 140 && res.ms < 600, `took ${res.ms} ms`);
+    assert.ok(res.ms >= 140 && res.ms < 900, `took ${res.ms} ms`);
     assert.equal((await logOf(client, "/timeout/1")).response_flags, "UT");
   });
 
   it("the route timeout bounds all attempts together", async () => {
     const res = await call("/overall/1", "overall-1", "slow1000");
     assert.equal(res.status, 504);
-    assert.ok(res.ms >= 290 && res.ms < 800, `took ${res.ms} ms`);
+    assert.ok(res.ms >= 290 && res.ms < 900, `took ${res.ms} ms`);
     const attempts = app.arrivals.get("overall-1")?.length ?? 0;
     assert.ok(attempts >= 2 && attempts <= 3, `${attempts} attempts in 300 ms of 100 ms tries`);
   });
@@ -201,10 +201,12 @@ describe("retries and timeouts through a sidecar pair", () => {
     try {
       const res = await pinnedHttp.request("flaky:9080", "/backoff/1", { headers: { "x-key": "backoff-1", "x-script": "503,503,503,ok" } });
       assert.equal(res.status, 200);
+      // The app answers 503 the moment a request arrives, so the next arrival can come no
+      // sooner than the backoff after it: the lower bounds hold however loaded the machine is.
       const times = app.arrivals.get("backoff-1")!;
       const gaps = times.slice(1).map((at, i) => at - times[i]!);
       const expected = [39, 79, 158];
-      gaps.forEach((g, i) => assert.ok(g >= expected[i]! - 2 && g < expected[i]! + 40, `gap ${i + 1} was ${g.toFixed(1)} ms, expected about ${expected[i]} (gaps ${gaps.map((x) => x.toFixed(0)).join(", ")})`));
+      gaps.forEach((g, i) => assert.ok(g >= expected[i]! - 2 && g < expected[i]! + 150, `gap ${i + 1} was ${g.toFixed(1)} ms, expected about ${expected[i]} (gaps ${gaps.map((x) => x.toFixed(0)).join(", ")})`));
     } finally {
       pinnedHttp.close();
       await pinned.stop();
