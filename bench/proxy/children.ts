@@ -14,9 +14,10 @@ export interface Child {
 
 /**
  * Spawns `cmd`. stdout is `ignore` (→ /dev/null: trellis-proxy's access log, which must cost
- * the proxy what a write costs, not the benchmark a pipe to drain) or `pipe` (a JSON result).
+ * the proxy what a write costs, not the benchmark a pipe to drain), `pipe` (a JSON result),
+ * or a file descriptor (a log file kept for diagnosis).
  */
-export function spawnChild(name: string, cmd: string, args: readonly string[], opts: { env?: Record<string, string>; stdout: "ignore" | "pipe"; cwd?: string }): Child {
+export function spawnChild(name: string, cmd: string, args: readonly string[], opts: { env?: Record<string, string>; stdout: "ignore" | "pipe" | number; cwd?: string }): Child {
   const stdio: StdioOptions = ["ignore", opts.stdout, "pipe"];
   const child = spawn(cmd, args, { cwd: opts.cwd, env: { PATH: process.env.PATH ?? "", ...opts.env }, stdio });
   if (child.pid === undefined) throw new Error(`${name}: could not start ${cmd}`);

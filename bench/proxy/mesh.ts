@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { mkdirSync } from "node:fs";
+import { closeSync, mkdirSync, openSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { spawnControlPlane } from "../../apps/control/test/helpers/process";
@@ -44,6 +44,8 @@ export interface MeshOptions {
   runtime: "bundle" | "tsx";
   /** Extra node flags for every proxy (e.g. --cpu-prof). */
   nodeArgs: string[];
+  /** When set, each proxy's stdout (access log; --trace-gc output) goes to <dir>/<name>.log instead of /dev/null. */
+  stdoutDir: string | undefined;
   appPort: number;
   bodyBytes: number;
   dir: string;
@@ -92,7 +94,13 @@ export async function startMesh(o: MeshOptions, cleanup: Cleanup, log: (s: strin
     ];
     // stdout (the access log, one JSON line per request) goes to /dev/null: the ports are
     // chosen here, so the `listening` line is not needed, and /ready says when it serves.
-    const child = spawnChild(name, process.execPath, args, { stdout: "ignore", cwd: repoRoot });
+    let stdout: "ignore" | number = "ignore";
+    if (o.stdoutDir) {
+      mkdirSync(o.stdoutDir, { recursive: true });
+      stdout = openSync(path.join(o.stdoutDir, `${name}.log`), "w");
+    }
+    const child = spawnChild(name, process.execPath, args, { stdout, cwd: repoRoot });
+    if (typeof stdout === "number") closeSync(stdout); // the child has its own copy
     cleanup.add(`stop ${name}`, () => child.stop());
     await waitFor(`${name} /ready`, async () => {
       if (child.child.exitCode !== null) throw new Error(`${name} exited with ${child.child.exitCode}: ${child.stderr()}`);

@@ -29,6 +29,10 @@ export interface Options {
   phases: Phase[];
   /** bundle: apps/proxy/dist/main.mjs (production); tsx: the TypeScript sources. */
   proxyRuntime: "bundle" | "tsx";
+  /** Extra node flags for every trellis-proxy (experiments: GC sizing and the like). */
+  proxyNodeArgs: string[];
+  /** When set, each trellis-proxy's stdout goes to a file there instead of /dev/null (diagnosis only: files cost more). */
+  proxyStdoutDir: string | undefined;
   /** When set, every trellis-proxy writes a V8 CPU profile there, summarised in the report. */
   cpuProfDir: string | undefined;
   /** Where the JSON report goes. */
@@ -52,6 +56,8 @@ export const USAGE = `usage: npm run bench:proxy -- [options]
   --targets LIST        comma-separated subset of ${TARGET_IDS.join(",")} (default all; ratios need their pair)
   --phases LIST         comma-separated subset of ${PHASES.join(",")} (default all); --no-h2 = fixed,h1
   --proxy-runtime R     bundle (default: apps/proxy/dist/main.mjs, built first) or tsx (the sources)
+  --proxy-node-args=F   extra node flags for every trellis-proxy, space-separated (e.g. --proxy-node-args='--max-semi-space-size=2')
+  --proxy-stdout DIR    keep each trellis-proxy's stdout (access log, --trace-gc) in DIR/<name>.log instead of /dev/null
   --cpu-prof DIR        V8 CPU profiles of every trellis-proxy into DIR, top functions in the report
   --report FILE         JSON report (default .data/bench/proxy-report.json)
   --json                print the JSON report instead of the table
@@ -83,6 +89,8 @@ export function parseOptions(argv: string[]): Options {
       phases: { type: "string" },
       "proxy-runtime": { type: "string" },
       "cpu-prof": { type: "string" },
+      "proxy-node-args": { type: "string" },
+      "proxy-stdout": { type: "string" },
       report: { type: "string" },
       json: { type: "boolean" },
       "timeout-s": { type: "string" },
@@ -115,6 +123,8 @@ export function parseOptions(argv: string[]): Options {
     phases: PHASES.filter((p) => phases.includes(p)),
     proxyRuntime: runtime,
     cpuProfDir: values["cpu-prof"],
+    proxyNodeArgs: (values["proxy-node-args"] ?? "").split(" ").filter(Boolean),
+    proxyStdoutDir: values["proxy-stdout"],
     reportPath: values.report ?? ".data/bench/proxy-report.json",
     json: values.json ?? false,
     timeoutMs: num("timeout-s", values["timeout-s"], 600, 1) * 1000,

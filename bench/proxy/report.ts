@@ -140,7 +140,7 @@ export function renderReport(r: Report): string {
     `Machine: ${i.cpus} CPUs shared by the load tool, the app, the proxy under test and anything else running (other engineers' tests); Node ${i.node}.`,
     `  uptime before: ${i.uptimeBefore}`,
     `  uptime after:  ${i.uptimeAfter}`,
-    `App: ${i.app}. trellis-proxy: ${i.proxyRuntime === "bundle" ? "production bundle apps/proxy/dist/main.mjs" : "TypeScript sources through tsx"}, --log-level warn, JSON access log on stdout → /dev/null.`,
+    `App: ${i.app}. trellis-proxy: ${i.proxyRuntime === "bundle" ? "production bundle apps/proxy/dist/main.mjs" : "TypeScript sources through tsx"}${o.proxyNodeArgs.length ? ` with node ${o.proxyNodeArgs.join(" ")}` : ""}, --log-level warn, JSON access log on stdout → /dev/null.`,
     `Peers: ${i.nginx} (worker_processes 1, upstream keepalive, access log buffered to /dev/null); http-proxy ${i.httpProxy} (one Node process, keep-alive agent, no log).`,
     `Saturation: wrk -t1 -c${o.connections}, h2load -t1 -c${o.h2Connections} -m${o.h2Streams}, ${o.saturationS} s each after a ${o.warmupS} s wrk warm-up. Latency: open-loop ${o.rate} rps for ${o.fixedS} s`,
     `  (after ${o.warmupS} s at the same rate), from each request's write to its last byte; the pair's added latency is its percentile minus the app direct's.`,

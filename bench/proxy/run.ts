@@ -93,8 +93,8 @@ try {
   const stopProxies: Array<() => Promise<void>> = [];
   if (want("single") || want("pair")) {
     if (o.cpuProfDir) mkdirSync(o.cpuProfDir, { recursive: true });
-    const nodeArgs = o.cpuProfDir ? ["--cpu-prof", `--cpu-prof-dir=${path.resolve(o.cpuProfDir)}`] : [];
-    mesh = await startMesh({ runtime: o.proxyRuntime, nodeArgs, appPort: app.h1Port, bodyBytes: BODY_BYTES, dir }, cleanup, log);
+    const nodeArgs = [...o.proxyNodeArgs, ...(o.cpuProfDir ? ["--cpu-prof", `--cpu-prof-dir=${path.resolve(o.cpuProfDir)}`] : [])];
+    mesh = await startMesh({ runtime: o.proxyRuntime, nodeArgs, stdoutDir: o.proxyStdoutDir && path.resolve(o.proxyStdoutDir), appPort: app.h1Port, bodyBytes: BODY_BYTES, dir }, cleanup, log);
     for (const p of [mesh.single, mesh.client, mesh.server]) stopProxies.push(() => p.child.stop());
   }
 
