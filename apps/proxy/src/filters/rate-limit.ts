@@ -2,6 +2,7 @@ import type { RateLimitSchema } from "@trellis/config";
 import { durationMs } from "@trellis/config";
 import type { z } from "zod";
 import { RateLimitedError } from "../core/errors";
+import type { RequestContext } from "../core/context";
 import type { Layer } from "../core/types";
 import { compileStringMatch } from "./string-match";
 import { TokenBucket } from "./token-bucket";
@@ -86,7 +87,7 @@ export class RateLimitStore {
  * Local rate limiting (Envoy's local rate limit, per RateLimitPolicy): a request must pass
  * every limit whose match it meets — path (without the query string), method, and route rule
  * name from `ctx.route` — and draws one token from each. Per-caller limits keep a bucket per
- * `ctx.source.principal`, else per `ctx.downstreamAddress`. If any bucket is empty the request
+ * `callerKey` (principal, else the calling workload, else the source address). If any bucket is empty the request
  * is refused with RateLimitedError (429, flag RL) and takes no token from the others.
  */
 export function rateLimitLayer(limits: readonly RateLimitEntry[], store: RateLimitStore): Layer {
@@ -113,7 +114,7 @@ export function rateLimitLayer(limits: readonly RateLimitEntry[], store: RateLim
       if (l.method !== undefined && l.method !== req.method) continue;
       if (l.route !== undefined && l.route !== ctx.route?.name) continue;
       if (l.path && !l.path(path)) continue;
-      const bucket = store.bucket(l.key, l.spec, l.perCaller ? (ctx.source.principal ?? ctx.downstreamAddress) : undefined);
+      const bucket = store.bucket(l.key, l.spec, l.perCaller ? callerKey(ctx) : undefined);
       if (bucket.tokens < 1) return Promise.reject(new RateLimitedError("local rate limit exceeded"));
       buckets.push(bucket);
     }
@@ -121,4 +122,14 @@ export function rateLimitLayer(limits: readonly RateLimitEntry[], store: RateLim
     store.sweep();
     return next(req, ctx, signal);
   };
+}
+
+/**
+ * Who a per-caller bucket belongs to: the mTLS principal once proven, else the calling
+ * workload its sidecar named, else the source address (a caller outside the mesh).
+ */
+function callerKey(ctx: RequestContext): string {
+  if (ctx.source.principal) return ctx.source.principal;
+  if (ctx.source.workload !== "unknown") return `${ctx.source.namespace}/${ctx.source.workload}`;
+  return ctx.downstreamAddress;
 }

@@ -130,6 +130,7 @@ export class OutboundRouter {
   private sendMirror(cluster: UpstreamCluster, req: ProxyRequest): void {
     const ac = new AbortController();
     const timer = setTimeout(() => ac.abort(), 30_000);
+    timer.unref(); // a hung mirror must not hold up shutdown
     const ctx = new RequestContext("outbound", "http", ac.signal, "mirror", this.deps.self);
     cluster
       .handler(req, ctx, ac.signal)
