@@ -39,7 +39,7 @@ export interface Options {
   reportPath: string;
   json: boolean;
   timeoutMs: number;
-  /** Before measuring, wait up to this long for the machine to be quiet (other engineers' tests). */
+  /** Before each target, wait up to this long for the machine to be quiet (other engineers' tests). */
   waitQuietS: number;
   quick: boolean;
 }
@@ -62,7 +62,7 @@ export const USAGE = `usage: npm run bench:proxy -- [options]
   --report FILE         JSON report (default .data/bench/proxy-report.json)
   --json                print the JSON report instead of the table
   --timeout-s SEC       overall limit (default 600)
-  --wait-quiet-s SEC    first wait up to SEC for the machine to be < 15% busy (default 120; --quick 0)
+  --wait-quiet-s SEC    before each target, wait up to SEC for the machine to be < 15% busy (default 60; --quick 0)
   --quick               a short smoke run (2 s saturation, 3 s fixed rate, 1 s warm-up); targets are not judged`;
 
 function num(name: string, v: string | undefined, def: number, min: number, integer = true): number {
@@ -128,7 +128,7 @@ export function parseOptions(argv: string[]): Options {
     reportPath: values.report ?? ".data/bench/proxy-report.json",
     json: values.json ?? false,
     timeoutMs: num("timeout-s", values["timeout-s"], 600, 1) * 1000,
-    waitQuietS: num("wait-quiet-s", values["wait-quiet-s"], quick ? 0 : 120, 0),
+    waitQuietS: num("wait-quiet-s", values["wait-quiet-s"], quick ? 0 : 60, 0),
     quick,
   };
 }

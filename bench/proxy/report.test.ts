@@ -7,7 +7,7 @@ import { buildReport, renderReport, table } from "./report";
 import type { RunInfo } from "./report";
 import { summarize } from "./stats";
 
-const INFO: RunInfo = { cpus: 2, node: "v20", nginx: "nginx/1.22.1", httpProxy: "1.18.1", app: "nginx", bodyBytes: 1024, proxyRuntime: "bundle", uptimeBefore: "load average: 0.1", uptimeAfter: "load average: 1.9", startedAt: "", durationS: 200 };
+const INFO: RunInfo = { cpus: 2, node: "v20", nginx: "nginx/1.22.1", httpProxy: "1.18.1", app: "nginx", bodyBytes: 1024, proxyRuntime: "bundle", commit: "abc", uncommitted: [], uptimeBefore: "load average: 0.1", uptimeAfter: "load average: 1.9", startedAt: "", durationS: 200 };
 
 const win = (wallS: number, cpuS: Record<string, number>, machineBusyCpuS: number): CpuWindow => ({ wallS, cpuS, appCpuS: 0, machineBusyPct: 0, machineBusyCpuS });
 

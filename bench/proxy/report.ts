@@ -23,6 +23,9 @@ export interface RunInfo {
   app: string;
   bodyBytes: number;
   proxyRuntime: Options["proxyRuntime"];
+  /** HEAD when the run started, and the proxy's sources that differed from it (the bundle is built from the work tree). */
+  commit: string;
+  uncommitted: string[];
   uptimeBefore: string;
   uptimeAfter: string;
   startedAt: string;
@@ -141,6 +144,7 @@ export function renderReport(r: Report): string {
     `  uptime before: ${i.uptimeBefore}`,
     `  uptime after:  ${i.uptimeAfter}`,
     `App: ${i.app}. trellis-proxy: ${i.proxyRuntime === "bundle" ? "production bundle apps/proxy/dist/main.mjs" : "TypeScript sources through tsx"}${o.proxyNodeArgs.length ? ` with node ${o.proxyNodeArgs.join(" ")}` : ""}, --log-level warn, JSON access log on stdout → /dev/null.`,
+    `Code: ${i.commit.slice(0, 12)}${i.uncommitted.length ? ` + uncommitted changes in ${i.uncommitted.join(", ")}` : ", clean work tree (proxy, config, proto)"}.`,
     `Peers: ${i.nginx} (worker_processes 1, upstream keepalive, access log buffered to /dev/null); http-proxy ${i.httpProxy} (one Node process, keep-alive agent, no log).`,
     `Saturation: wrk -t1 -c${o.connections}, h2load -t1 -c${o.h2Connections} -m${o.h2Streams}, ${o.saturationS} s each after a ${o.warmupS} s wrk warm-up. Latency: open-loop ${o.rate} rps for ${o.fixedS} s`,
     `  (after ${o.warmupS} s at the same rate), from each request's write to its last byte; the pair's added latency is its percentile minus the app direct's.`,

@@ -49,6 +49,17 @@ async function exit(code: number, why?: string): Promise<never> {
 for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => void exit(130, `interrupted (${signal}); cleaning up`));
 const overall = setTimeout(() => void exit(2, `the benchmark did not finish within ${o.timeoutMs / 1000} s (--timeout-s); cleaning up`), o.timeoutMs);
 
+/** HEAD and the uncommitted files under what the proxy bundle is built from (other engineers edit the same tree). */
+function workTree(): { commit: string; uncommitted: string[] } {
+  const git = (...args: string[]) => execFileSync("git", args, { cwd: repoRoot, encoding: "utf8" }).trim();
+  try {
+    const status = git("status", "--porcelain", "--", "apps/proxy/src", "packages/config/src", "packages/proto/src");
+    return { commit: git("rev-parse", "HEAD"), uncommitted: status ? status.split("\n").map((l) => l.slice(3)) : [] };
+  } catch {
+    return { commit: "unknown", uncommitted: [] };
+  }
+}
+
 function requireTools(): void {
   const missing = ["wrk", "h2load", "nginx"].filter((t) => spawnSync("sh", ["-c", `command -v ${t}`]).status !== 0);
   if (missing.length) throw new Error(`missing load tools or peers: ${missing.join(", ")}; install them with: apt-get install -y wrk nghttp2-client nginx`);
@@ -70,6 +81,7 @@ try {
   requireTools();
   const started = Date.now();
   const uptimeBefore = uptime();
+  const code = workTree();
   log(`targets ${o.targets.join(", ")}; ${uptimeBefore}`);
   const dir = mkdtempSync(path.join(tmpdir(), "trellis-bench-proxy-"));
   cleanup.add(`remove ${dir}`, () => rmSync(dir, { recursive: true, force: true }));
@@ -121,9 +133,10 @@ try {
   if (node) targets.push({ id: "node", label: "http-proxy (Node)", h1: { port: node.port, authority: HOSTS.plain }, h2: undefined, processes: [{ name: "http-proxy", pids: [node.pid] }] });
   for (const t of targets) await servesPayload(t.h1.port, t.h1.authority, BODY_BYTES);
 
-  if (o.waitQuietS > 0) log(`machine ${(await waitQuiet(o.waitQuietS)).toFixed(0)}% busy before measuring`);
   const results: TargetResult[] = [];
   for (const t of targets) {
+    // Other engineers' test runs come and go: each target waits for a quiet machine on its own.
+    if (o.waitQuietS > 0) log(`machine ${(await waitQuiet(o.waitQuietS)).toFixed(0)}% busy before ${t.id}`);
     log(`${t.label}…`);
     results.push(await measureTarget(t, o, app.pids, BODY_BYTES, log));
   }
@@ -155,6 +168,7 @@ try {
       app: `nginx, one worker, \`return 200\` with ${BODY_BYTES} bytes (HTTP/1.1 and h2c listeners): the cheapest upstream here, so the two cores go to the proxy under test`,
       bodyBytes: BODY_BYTES,
       proxyRuntime: o.proxyRuntime,
+      ...code,
       uptimeBefore,
       uptimeAfter,
       startedAt: new Date(started).toISOString(),
