@@ -1,4 +1,4 @@
-import { execFileSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { childPids } from "./proc";
@@ -16,14 +16,10 @@ export interface Nginx {
   pids: number[];
 }
 
-/** `nginx -v`, e.g. `nginx/1.22.1`. */
+/** `nginx -v` (which prints to stderr), e.g. `nginx/1.22.1`. */
 export function nginxVersion(): string {
-  try {
-    return execFileSync("nginx", ["-v"], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).trim() || "nginx";
-  } catch (err) {
-    const text = String((err as { stderr?: string }).stderr ?? "");
-    return /nginx version: (\S+)/.exec(text)?.[1] ?? "unknown";
-  }
+  const r = spawnSync("nginx", ["-v"], { encoding: "utf8" });
+  return /nginx version: (\S+)/.exec(`${r.stderr}${r.stdout}`)?.[1] ?? "nginx (version unknown)";
 }
 
 /**

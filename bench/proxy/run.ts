@@ -51,7 +51,8 @@ const overall = setTimeout(() => void exit(2, `the benchmark did not finish with
 
 /** HEAD and the uncommitted files under what the proxy bundle is built from (other engineers edit the same tree). */
 function workTree(): { commit: string; uncommitted: string[] } {
-  const git = (...args: string[]) => execFileSync("git", args, { cwd: repoRoot, encoding: "utf8" }).trim();
+  // trimEnd: porcelain lines start with a status column that may be a space.
+  const git = (...args: string[]) => execFileSync("git", args, { cwd: repoRoot, encoding: "utf8" }).trimEnd();
   try {
     const status = git("status", "--porcelain", "--", "apps/proxy/src", "packages/config/src", "packages/proto/src");
     return { commit: git("rev-parse", "HEAD"), uncommitted: status ? status.split("\n").map((l) => l.slice(3)) : [] };
