@@ -1,4 +1,5 @@
-import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import { Counter, Gauge, Registry } from "prom-client";
+import { CounterFamily, HistogramFamily } from "./series";
 
 /**
  * The proxy's Prometheus metrics: Istio's standard metrics under Istio's names, buckets and
@@ -8,11 +9,10 @@ import { Counter, Gauge, Histogram, Registry } from "prom-client";
  * Each instance owns its Registry; nothing touches prom-client's global one, so many proxies
  * can run in one process (tests) without sharing series.
  *
- * Hot path: `http(values)` / `tcp(values)` return the label-bound children of one label
- * combination, cached in a Map keyed by the joined values, so a request costs one string join
- * and one Map lookup before prom-client's own update. The cache is bounded: past
- * MAX_CACHED_SERIES combinations it is cleared and refilled (the series themselves stay in
- * the registry; only the bound handles are dropped).
+ * Hot path: `http(values)` / `tcp(values)` return the series of one label combination,
+ * cached in a Map keyed by the joined values, so a request costs one string join, one Map
+ * lookup and a few additions; the Istio families are plain counters and bucket arrays
+ * serialized only when scraped (see series.ts).
  */
 
 /** Istio's default buckets of `istio_request_duration_milliseconds`. */
@@ -83,7 +83,7 @@ interface ClusterSeries {
   ejections: { set(value: number): void };
 }
 
-/** Bound handles cached past this many label combinations are dropped and rebuilt on use. */
+/** Kept for callers that size things by it; series are no longer dropped (see series.ts on the bound). */
 export const MAX_CACHED_SERIES = 10_000;
 
 // Joins label values into a cache key. A control character cannot arrive in an HTTP header (Node refuses
@@ -94,33 +94,10 @@ export class ProxyMetrics {
   /** This proxy's registry: what /metrics serves. */
   readonly registry = new Registry();
 
-  private readonly requests = new Counter({
-    name: "istio_requests_total",
-    help: "Requests handled by the proxy (Istio standard metric).",
-    labelNames: HTTP_LABEL_NAMES,
-    registers: [this.registry],
-  });
-  private readonly duration = new Histogram({
-    name: "istio_request_duration_milliseconds",
-    help: "Request duration in milliseconds (Istio standard metric).",
-    labelNames: HTTP_LABEL_NAMES,
-    buckets: [...ISTIO_DURATION_BUCKETS_MS],
-    registers: [this.registry],
-  });
-  private readonly requestBytes = new Histogram({
-    name: "istio_request_bytes",
-    help: "Request body size in bytes (Istio standard metric).",
-    labelNames: HTTP_LABEL_NAMES,
-    buckets: [...ISTIO_BYTE_BUCKETS],
-    registers: [this.registry],
-  });
-  private readonly responseBytes = new Histogram({
-    name: "istio_response_bytes",
-    help: "Response body size in bytes (Istio standard metric).",
-    labelNames: HTTP_LABEL_NAMES,
-    buckets: [...ISTIO_BYTE_BUCKETS],
-    registers: [this.registry],
-  });
+  private readonly requests = new CounterFamily("istio_requests_total", "Requests handled by the proxy (Istio standard metric).", HTTP_LABEL_NAMES, this.registry);
+  private readonly duration = new HistogramFamily("istio_request_duration_milliseconds", "Request duration in milliseconds (Istio standard metric).", HTTP_LABEL_NAMES, this.registry, ISTIO_DURATION_BUCKETS_MS);
+  private readonly requestBytes = new HistogramFamily("istio_request_bytes", "Request body size in bytes (Istio standard metric).", HTTP_LABEL_NAMES, this.registry, ISTIO_BYTE_BUCKETS);
+  private readonly responseBytes = new HistogramFamily("istio_response_bytes", "Response body size in bytes (Istio standard metric).", HTTP_LABEL_NAMES, this.registry, ISTIO_BYTE_BUCKETS);
   private readonly tcpSent = this.tcpCounter("istio_tcp_sent_bytes_total", "Bytes sent during response on TCP connections (Istio standard metric).");
   private readonly tcpReceived = this.tcpCounter("istio_tcp_received_bytes_total", "Bytes received during request on TCP connections (Istio standard metric).");
   private readonly tcpOpened = this.tcpCounter("istio_tcp_connections_opened_total", "TCP connections opened (Istio standard metric).");
@@ -184,12 +161,15 @@ export class ProxyMetrics {
     const key = values.join(SEP);
     let s = this.httpCache.get(key);
     if (s === undefined) {
-      if (this.httpCache.size >= MAX_CACHED_SERIES) this.httpCache.clear();
+      const requests = this.requests.state(key, values);
+      const duration = this.duration.state(key, values);
+      const reqBytes = this.requestBytes.state(key, values);
+      const respBytes = this.responseBytes.state(key, values);
       s = {
-        requests: this.requests.labels(...values),
-        durationMs: this.duration.labels(...values),
-        requestBytes: this.requestBytes.labels(...values),
-        responseBytes: this.responseBytes.labels(...values),
+        requests: { inc: (v = 1) => void (requests.value += v) },
+        durationMs: { observe: (v) => this.duration.observe(duration, v) },
+        requestBytes: { observe: (v) => this.requestBytes.observe(reqBytes, v) },
+        responseBytes: { observe: (v) => this.responseBytes.observe(respBytes, v) },
       };
       this.httpCache.set(key, s);
     }
@@ -201,13 +181,11 @@ export class ProxyMetrics {
     const key = values.join(SEP);
     let s = this.tcpCache.get(key);
     if (s === undefined) {
-      if (this.tcpCache.size >= MAX_CACHED_SERIES) this.tcpCache.clear();
-      s = {
-        opened: this.tcpOpened.labels(...values),
-        closed: this.tcpClosed.labels(...values),
-        sentBytes: this.tcpSent.labels(...values),
-        receivedBytes: this.tcpReceived.labels(...values),
+      const counter = (f: CounterFamily) => {
+        const state = f.state(key, values);
+        return { inc: (v = 1) => void (state.value += v) };
       };
+      s = { opened: counter(this.tcpOpened), closed: counter(this.tcpClosed), sentBytes: counter(this.tcpSent), receivedBytes: counter(this.tcpReceived) };
       this.tcpCache.set(key, s);
     }
     return s;
@@ -273,7 +251,7 @@ export class ProxyMetrics {
     return s;
   }
 
-  private tcpCounter(name: string, help: string): Counter<TcpLabelName> {
-    return new Counter({ name, help, labelNames: TCP_LABEL_NAMES, registers: [this.registry] });
+  private tcpCounter(name: string, help: string): CounterFamily {
+    return new CounterFamily(name, help, TCP_LABEL_NAMES, this.registry);
   }
 }
