@@ -169,9 +169,16 @@ function str(v: unknown): string | null {
   return v.length > MAX_FIELD ? v.slice(0, MAX_FIELD) + "…" : v;
 }
 
+// Requests finishing within the same millisecond share one formatted time (Date + toISOString per line showed in profiles).
+let lastEpoch = NaN;
+let lastIso: string | null = null;
+
 function isoTime(epochMs: number): string | null {
+  if (epochMs === lastEpoch) return lastIso;
   const d = new Date(epochMs);
-  return Number.isNaN(d.getTime()) ? null : d.toISOString();
+  lastEpoch = epochMs;
+  lastIso = Number.isNaN(d.getTime()) ? null : d.toISOString();
+  return lastIso;
 }
 
 /** Milliseconds to the microsecond: sub-millisecond requests do not all log as 0. */
