@@ -1,4 +1,5 @@
 import { parseArgs } from "node:util";
+import { PROXY_NODE_FLAGS } from "@trellis/proxy/node-flags";
 
 /** Every target the benchmark knows, in report order. */
 export const TARGET_IDS = ["direct", "single", "pair", "nginx", "node"] as const;
@@ -56,7 +57,8 @@ export const USAGE = `usage: npm run bench:proxy -- [options]
   --targets LIST        comma-separated subset of ${TARGET_IDS.join(",")} (default all; ratios need their pair)
   --phases LIST         comma-separated subset of ${PHASES.join(",")} (default all); --no-h2 = fixed,h1
   --proxy-runtime R     bundle (default: apps/proxy/dist/main.mjs, built first) or tsx (the sources)
-  --proxy-node-args=F   extra node flags for every trellis-proxy, space-separated (e.g. --proxy-node-args='--max-semi-space-size=2')
+  --proxy-node-args=F   node flags for every trellis-proxy, space-separated (default: the production flags,
+                        ${PROXY_NODE_FLAGS.join(" ")}; --proxy-node-args= for none)
   --proxy-stdout DIR    keep each trellis-proxy's stdout (access log, --trace-gc) in DIR/<name>.log instead of /dev/null
   --cpu-prof DIR        V8 CPU profiles of every trellis-proxy into DIR, top functions in the report
   --report FILE         JSON report (default .data/bench/proxy-report.json)
@@ -123,7 +125,7 @@ export function parseOptions(argv: string[]): Options {
     phases: PHASES.filter((p) => phases.includes(p)),
     proxyRuntime: runtime,
     cpuProfDir: values["cpu-prof"],
-    proxyNodeArgs: (values["proxy-node-args"] ?? "").split(" ").filter(Boolean),
+    proxyNodeArgs: (values["proxy-node-args"] ?? PROXY_NODE_FLAGS.join(" ")).split(" ").filter(Boolean),
     proxyStdoutDir: values["proxy-stdout"],
     reportPath: values.report ?? ".data/bench/proxy-report.json",
     json: values.json ?? false,
