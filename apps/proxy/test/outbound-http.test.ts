@@ -110,6 +110,19 @@ describe("outbound HTTP/1.1 through a sidecar pair", () => {
     assert.match(await client.dp.metrics.registry.metrics(), /trellis_outlier_ejections_active\{cluster="outbound\|9080\|\|reviews\.default"\} 0/);
   });
 
+  it("refuses a snapshot whose route regex cannot compile, and keeps serving the previous one", async () => {
+    const before = client.dp.current!.snapshot.version;
+    const bad = snapshot({
+      service: "productpage",
+      revision: 99,
+      hosts: [host({ name: "reviews", ports: [{ port: 9080, protocol: "http" }], endpoints: [{ port: server.inboundPort, sidecar: true }], routes: [{ source: "Route/default/reviews", http: [{ match: [{ path: { regex: "/(unclosed" } }], route: [{ destination: { host: "reviews.default" } }] }] }] })],
+    });
+    assert.throws(() => client.dp.apply(bad), /outbound\.hosts\[reviews\.default\].*\.match\[0\]\.path/);
+    assert.equal(client.dp.current!.snapshot.version, before);
+    const res = await request(Number(new URL(client.outbound).port), "/still", { host: "reviews:9080" });
+    assert.equal(res.status, 200);
+  });
+
   it("answers 404 NR for an unknown host", async () => {
     const res = await request(Number(new URL(client.outbound).port), "/", { host: "nowhere:80" });
     assert.equal(res.status, 404);

@@ -1,5 +1,6 @@
 import { clusterName } from "@trellis/config";
-import type { OutboundHost, Snapshot } from "@trellis/config";
+import type { OutboundHost, Snapshot, StringMatch } from "@trellis/config";
+import { compileStringMatch } from "../filters/string-match";
 import { RequestContext } from "../core/context";
 import type { PeerInfo } from "../core/context";
 import { NoRouteError } from "../core/errors";
@@ -48,6 +49,7 @@ export class OutboundRouter {
     readonly snapshot: Snapshot,
     private readonly deps: OutboundDeps,
   ) {
+    validateMatchers(snapshot);
     this.hosts = new HostTable(snapshot.outbound.hosts);
     const random = deps.random ?? Math.random;
     this.ruleDeps = {
@@ -137,5 +139,32 @@ export class OutboundRouter {
       .then((res) => res.body?.resume())
       .catch((err) => this.deps.onMirrorError?.(err))
       .finally(() => clearTimeout(timer));
+  }
+}
+
+/**
+ * Compiles every matcher of the snapshot once, so a pattern the proxy cannot run (a regex the
+ * control plane's checks let through) refuses the snapshot (NACK, previous one kept) instead
+ * of failing requests later: route chains themselves are built lazily, per host on first use.
+ */
+function validateMatchers(snapshot: Snapshot): void {
+  const check = (m: StringMatch | undefined, where: string) => {
+    if (!m) return;
+    try {
+      compileStringMatch(m);
+    } catch (err) {
+      throw new Error(`${where}: ${(err as Error).message}`);
+    }
+  };
+  for (const h of snapshot.outbound.hosts) {
+    for (const r of h.routes) {
+      r.http.forEach((rule, i) =>
+        rule.match?.forEach((m, j) => {
+          const at = `outbound.hosts[${h.host}].routes[${r.source}].http[${i}].match[${j}]`;
+          check(m.path, `${at}.path`);
+          for (const [name, hm] of Object.entries(m.headers ?? {})) check(hm, `${at}.headers.${name}`);
+        }),
+      );
+    }
   }
 }
