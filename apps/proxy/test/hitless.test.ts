@@ -110,7 +110,13 @@ describe("config changes under steady load are hitless", () => {
       const swapper = async () => {
         for (let step = 1; step <= STEPS; step++) {
           await sleep(APPLY_EVERY_MS);
-          if (step === 12 || step === 20) inFlightAtRemoval += activeOn(step === 12 ? "v1a" : "v1b");
+          if (step === 12 || step === 20) {
+            // Remove the endpoint while it is busy, so the graceful removal is really exercised
+            // (on a loaded CI machine a single instant can catch it idle).
+            const leaving = step === 12 ? "v1a" : "v1b";
+            for (let i = 0; i < 200 && activeOn(leaving) === 0; i++) await sleep(2);
+            inFlightAtRemoval += activeOn(leaving);
+          }
           client.dp.apply(build(step, via));
         }
         stop = true;
