@@ -136,7 +136,10 @@ export class DataPlane {
       direction: "inbound",
       handler: () => this.routers?.inbound.handler ?? notReady,
       source: (headers) => decodePeer(headers[PEER_HEADER]) ?? UNKNOWN_PEER,
-      responseHeaders: (_ctx, headers) => ({ ...headers, [PEER_HEADER]: encodePeer(opts.self) }),
+      responseHeaders: (_ctx, headers) => {
+        headers[PEER_HEADER] = encodePeer(opts.self);
+        return headers;
+      },
       finish: (ctx, req, outcome) => finishRequest(this.telemetry, ctx, req, outcome),
       connect: (authority, downstream, ctx, ready) => this.tunnelInbound(authority, downstream, ctx, ready),
       log: opts.log,

@@ -62,6 +62,9 @@ export class UpstreamCluster {
     // exchanges and maxPendingRequests caps those waiting; HTTP/2 to a peer multiplexes.
     const limitsConnections = this.mode === "http1" && (pool?.tcp?.maxConnections !== undefined || pool?.http?.maxPendingRequests !== undefined);
 
+    // The same for every request to a peer of this cluster (read-only once built).
+    const meshHeaders: Headers = Object.freeze({ [PORT_HEADER]: String(cluster.port), [PEER_HEADER]: encodePeer(this.self) });
+
     this.handler = async (req, ctx, signal) => {
       const breaker = state.breaker;
       const releaseRequest = breaker.acquireRequest();
@@ -83,8 +86,7 @@ export class UpstreamCluster {
         const body = req.body.open();
         let res: ProxyResponse;
         if (ep.sidecar) {
-          const extra: Headers = { [PORT_HEADER]: String(cluster.port), [PEER_HEADER]: encodePeer(this.self) };
-          res = await sendHttp(this.upstreams, "peer", ep.address, ep.port, req, body, signal, extra);
+          res = await sendHttp(this.upstreams, "peer", ep.address, ep.port, req, body, signal, meshHeaders);
           ctx.connectionSecurity = this.upstreams.peerConnector.security;
           const peer = decodePeer(res.headers[PEER_HEADER]);
           if (peer) ctx.destination = peer;

@@ -45,7 +45,8 @@ export function isGrpc(contentType: string | string[] | undefined): boolean {
 export async function dispatch(opts: EdgeOptions, req: ProxyRequest, ctx: RequestContext, signal: AbortSignal): Promise<ProxyResponse> {
   try {
     const res = await opts.handler()(req, ctx, signal);
-    return opts.responseHeaders ? { ...res, headers: opts.responseHeaders(ctx, res.headers) } : res;
+    if (opts.responseHeaders) res.headers = opts.responseHeaders(ctx, res.headers);
+    return res;
   } catch (err) {
     return errorResponse(opts, ctx, err);
   }

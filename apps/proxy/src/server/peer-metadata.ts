@@ -13,13 +13,36 @@ export const PORT_HEADER = "x-trellis-port";
 /** Prefix of every mesh-internal header. */
 export const MESH_HEADER_PREFIX = "x-trellis-";
 
+// A proxy sends the same few identities on every request: encode each once.
+const encoded = new WeakMap<PeerInfo, string>();
+
 export function encodePeer(p: PeerInfo): string {
-  return `w=${encodeURIComponent(p.workload)};a=${encodeURIComponent(p.app)};v=${encodeURIComponent(p.version)};n=${encodeURIComponent(p.namespace)}`;
+  let e = encoded.get(p);
+  if (e === undefined) {
+    e = `w=${encodeURIComponent(p.workload)};a=${encodeURIComponent(p.app)};v=${encodeURIComponent(p.version)};n=${encodeURIComponent(p.namespace)}`;
+    encoded.set(p, e);
+  }
+  return e;
 }
 
-/** Parses a peer header; anything malformed gives undefined (the caller then reports `unknown`). */
+/** Parsed headers by value: a sidecar hears from a bounded set of peers, so most lookups hit. */
+const decoded = new Map<string, PeerInfo>();
+const MAX_DECODED = 1024;
+
+/** Parses a peer header; anything malformed gives undefined (the caller then reports `unknown`). The result is frozen and shared. */
 export function decodePeer(v: string | string[] | undefined): PeerInfo | undefined {
   if (typeof v !== "string" || v.length > 1024) return undefined;
+  const hit = decoded.get(v);
+  if (hit !== undefined) return hit;
+  const peer = parsePeer(v);
+  if (peer) {
+    if (decoded.size >= MAX_DECODED) decoded.clear();
+    decoded.set(v, peer);
+  }
+  return peer;
+}
+
+function parsePeer(v: string): PeerInfo | undefined {
   const out: Record<string, string> = {};
   for (const part of v.split(";")) {
     const i = part.indexOf("=");
@@ -32,5 +55,5 @@ export function decodePeer(v: string | string[] | undefined): PeerInfo | undefin
   }
   const { w, a, v: ver, n } = out;
   if (!w || !a || !ver || !n) return undefined;
-  return { workload: w, app: a, version: ver, namespace: n };
+  return Object.freeze({ workload: w, app: a, version: ver, namespace: n });
 }
