@@ -63,6 +63,22 @@ describe("malformed and hostile HTTP/1.1 never reaches the app or crashes the pr
     for (const h of ["x-secret-hop", "keep-alive", "proxy-authorization", "te"]) assert.equal(seen.headers[h], undefined, h);
   });
 
+  it("survives HTTP/2 garbage: a broken preface, junk frames after a valid preface, and an oversized header block", async () => {
+    const preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+    await raw(port, "PRI * HTTP/2.0\r\n\r\nXX\r\n\r\n"); // wrong magic
+    await raw(port, preface + "\x00\x00\x04\x99\x00\x00\x00\x00\x01junk-junk-junk"); // unknown frame type, then noise
+    await raw(port, preface + "\x00\xff\xff\x01\x05\x00\x00\x00\x01" + "a".repeat(70_000)); // HEADERS far over the frame size
+    const { execFile } = await import("node:child_process");
+    const out = await new Promise<string>((resolve, reject) =>
+      execFile("curl", ["-sS", "--http2-prior-knowledge", "-H", "x-big: " + "b".repeat(20_000), "-o", "/dev/null", "-w", "%{http_code}", `http://127.0.0.1:${port}/`], (err, stdout) => (err && !stdout ? reject(err) : resolve(stdout))),
+    );
+    assert.notEqual(out, "200", "an oversized HTTP/2 header block is not forwarded");
+    const ok = await new Promise<string>((resolve, reject) =>
+      execFile("curl", ["-sS", "--http2-prior-knowledge", "-H", "host: reviews:9080", "-o", "/dev/null", "-w", "%{http_code}", `http://127.0.0.1:${port}/after-h2-garbage`], (err, stdout) => (err ? reject(err) : resolve(stdout))),
+    );
+    assert.equal(ok, "200");
+  });
+
   it("still serves normal traffic after all of that", async () => {
     const answer = await raw(port, "GET /ok HTTP/1.1\r\nHost: reviews:9080\r\nConnection: close\r\n\r\n");
     assert.match(answer, /^HTTP\/1\.1 200 /);
