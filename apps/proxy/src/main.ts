@@ -3,6 +3,7 @@
 // Prints one JSON line `{"event":"listening",...}` with the bound ports on stdout first; access
 // logs follow on stdout, operational logs go to stderr.
 import { ArgsError, parseProxyArgs, USAGE, wantsHelp } from "./args";
+import { installRuntimeFixes } from "./runtime-fixes";
 import { createLogger } from "./core/log";
 import { startSidecar } from "./sidecar";
 
@@ -22,6 +23,8 @@ try {
   throw err;
 }
 const log = createLogger(opts.logLevel, { proxy: `${opts.namespace}/${opts.workload}` });
+const fixes = installRuntimeFixes();
+if (fixes.bindPatched) log.debug("AsyncResource#bind replaced without its deprecated accessor (see runtime-fixes.ts)");
 process.on("uncaughtException", (err) => {
   // A bug on one request must not take every other connection down with it.
   log.error("uncaught exception", { error: String(err?.stack ?? err) });
