@@ -7,6 +7,7 @@ import type { ProxyRequest, ProxyResponse } from "../core/types";
 import { dispatch, errorResponse, grpcStatusOf, isGrpc, newContext } from "./edge";
 import type { EdgeOptions } from "./edge";
 import { forwardableHeaders } from "./hop-by-hop";
+import { cancelBody } from "../transport/cancel-body";
 import { MAX_HEADER_BYTES } from "./http1";
 
 const { NGHTTP2_FLAG_END_STREAM, NGHTTP2_CANCEL, NGHTTP2_INTERNAL_ERROR } = http2.constants;
@@ -106,7 +107,7 @@ function write(opts: EdgeOptions, ctx: RequestContext, preq: ProxyRequest, strea
     if (!stream.destroyed) stream.close(NGHTTP2_INTERNAL_ERROR);
   });
   stream.once("close", () => {
-    if (!body.readableEnded) body.destroy();
+    if (!body.readableEnded) cancelBody(body);
   });
   void NGHTTP2_CANCEL;
 }
