@@ -51,9 +51,9 @@ export interface MeshOptions {
   dir: string;
 }
 
-/** Builds apps/proxy/dist/main.mjs (scripts/build-proxy.mjs); throws with its output on failure. */
+/** Builds apps/proxy/dist/main.mjs (scripts/build-app.mjs proxy); throws with its output on failure. */
 export function buildProxyBundle(): void {
-  const r = spawnSync(process.execPath, [path.join(repoRoot, "scripts/build-proxy.mjs")], { cwd: repoRoot, encoding: "utf8" });
+  const r = spawnSync(process.execPath, [path.join(repoRoot, "scripts/build-app.mjs"), "proxy"], { cwd: repoRoot, encoding: "utf8" });
   if (r.status !== 0) throw new Error(`building trellis-proxy failed:\n${r.stdout}${r.stderr}`);
 }
 

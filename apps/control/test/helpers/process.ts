@@ -27,9 +27,9 @@ export interface SpawnOptions {
   timeoutMs?: number;
 }
 
-/** Builds the production bundle (scripts/build-control.mjs); throws with its output on failure. */
+/** Builds the production bundle (scripts/build-app.mjs control); throws with its output on failure. */
 export function buildBundle(): void {
-  const r = spawnSync(process.execPath, [path.join(repoRoot, "scripts/build-control.mjs")], { cwd: repoRoot, encoding: "utf8" });
+  const r = spawnSync(process.execPath, [path.join(repoRoot, "scripts/build-app.mjs"), "control"], { cwd: repoRoot, encoding: "utf8" });
   if (r.status !== 0) throw new Error(`building the control plane failed:\n${r.stdout}${r.stderr}`);
 }
 
