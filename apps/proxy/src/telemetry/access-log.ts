@@ -62,61 +62,42 @@ export class AccessLog {
 
   /** Logs a finished (or abandoned) HTTP/gRPC request. */
   logRequest(ctx: RequestContext, req: AccessLogRequest, outcome: RequestOutcome): void {
-    let line: string;
-    try {
-      const h = req.headers;
-      line = JSON.stringify({
-        start_time: isoTime(ctx.startTime),
-        method: str(req.method),
-        path: str(req.path),
-        protocol: ctx.protocol,
-        response_code: outcome.status,
-        grpc_status: outcome.grpcStatus ?? null,
-        response_flags: formatResponseFlags(ctx.flags),
-        bytes_received: ctx.requestBytes,
-        bytes_sent: ctx.responseBytes,
-        duration: ms(outcome.durationMs),
-        upstream_host: ctx.upstreamAddress ?? null,
-        upstream_cluster: ctx.target?.cluster ?? null,
-        route_name: ctx.route?.name ?? null,
-        authority: str(req.authority),
-        user_agent: header(h, "user-agent"),
-        x_request_id: header(h, "x-request-id"),
-        downstream_remote_address: ctx.downstreamAddress,
-        direction: ctx.direction,
-        source_workload: ctx.source.workload,
-        destination_workload: ctx.destination?.workload ?? null,
-        attempts: ctx.attempts,
-        reason: reason(ctx),
-      });
-    } catch {
-      this.dropped++;
-      return;
-    }
-    this.push(line);
+    this.emit(() => ({
+      start_time: isoTime(ctx.startTime),
+      method: str(req.method),
+      path: str(req.path),
+      protocol: ctx.protocol,
+      response_code: outcome.status,
+      grpc_status: outcome.grpcStatus ?? null,
+      response_flags: formatResponseFlags(ctx.flags),
+      bytes_received: ctx.requestBytes,
+      bytes_sent: ctx.responseBytes,
+      duration: ms(outcome.durationMs),
+      authority: str(req.authority),
+      user_agent: header(req.headers, "user-agent"),
+      x_request_id: header(req.headers, "x-request-id"),
+      ...routing(ctx),
+    }));
   }
 
   /** Logs a closed TCP connection. */
   logTcp(ctx: RequestContext, bytes: TcpBytes & { durationMs: number }): void {
+    this.emit(() => ({
+      start_time: isoTime(ctx.startTime),
+      protocol: ctx.protocol,
+      response_flags: formatResponseFlags(ctx.flags),
+      bytes_received: bytes.received,
+      bytes_sent: bytes.sent,
+      duration: ms(bytes.durationMs),
+      ...routing(ctx),
+    }));
+  }
+
+  /** Serializes one line; a line that cannot be built is counted as dropped, never thrown. */
+  private emit(fields: () => Record<string, unknown>): void {
     let line: string;
     try {
-      line = JSON.stringify({
-        start_time: isoTime(ctx.startTime),
-        protocol: ctx.protocol,
-        response_flags: formatResponseFlags(ctx.flags),
-        bytes_received: bytes.received,
-        bytes_sent: bytes.sent,
-        duration: ms(bytes.durationMs),
-        upstream_host: ctx.upstreamAddress ?? null,
-        upstream_cluster: ctx.target?.cluster ?? null,
-        route_name: ctx.route?.name ?? null,
-        downstream_remote_address: ctx.downstreamAddress,
-        direction: ctx.direction,
-        source_workload: ctx.source.workload,
-        destination_workload: ctx.destination?.workload ?? null,
-        attempts: ctx.attempts,
-        reason: reason(ctx),
-      });
+      line = JSON.stringify(fields());
     } catch {
       this.dropped++;
       return;
@@ -149,6 +130,21 @@ export class AccessLog {
     if (this.buffer.length >= this.maxBufferBytes) this.flush();
     else if (this.scheduled === undefined) this.scheduled = setImmediate(() => this.flush());
   }
+}
+
+/** Where the request or connection went and who took part: the same fields for HTTP and TCP. */
+function routing(ctx: RequestContext): Record<string, unknown> {
+  return {
+    upstream_host: ctx.upstreamAddress ?? null,
+    upstream_cluster: ctx.target?.cluster ?? null,
+    route_name: ctx.route?.name ?? null,
+    downstream_remote_address: ctx.downstreamAddress,
+    direction: ctx.direction,
+    source_workload: ctx.source.workload,
+    destination_workload: ctx.destination?.workload ?? null,
+    attempts: ctx.attempts,
+    reason: reason(ctx),
+  };
 }
 
 function reason(ctx: RequestContext): string | null {
