@@ -4,7 +4,7 @@ import { NoRouteError } from "../core/errors";
 import { compose } from "../core/types";
 import type { Handler, Layer, ProxyRequest } from "../core/types";
 import { faultLayer } from "../filters/fault";
-import { headerOpsLayer } from "../filters/header-ops";
+import { headerOpsLayer, rewriteLayer } from "../filters/header-ops";
 import { mirrorLayer } from "../filters/mirror";
 import { retryLayer } from "../filters/retry";
 import { compileStringMatch } from "../filters/string-match";
@@ -28,6 +28,8 @@ interface Alternative {
   /** The matched path prefix, for `rewrite.uri`. */
   prefix: string | undefined;
   name: string | undefined;
+  /** The rule's chain with `rewrite.uri` applied to this alternative's prefix. */
+  handler: Handler;
 }
 
 /** One route rule compiled for one (host, port): its matchers and its handler chain. */
@@ -43,7 +45,6 @@ export class CompiledRule {
     requestPort: number,
     deps: RuleDeps,
   ) {
-    this.alternatives = rule.match?.length ? rule.match.map(compileMatch) : null;
     const ruleKey = `${source}#${index}|${host.host}:${requestPort}`;
     const destinations = rule.route.map((wd) => ({
       weight: wd.weight ?? (rule.route.length === 1 ? 100 : 0),
@@ -82,7 +83,6 @@ export class CompiledRule {
     };
 
     const layers: Layer[] = [];
-    if (rule.rewrite) layers.push(rewrite(rule.rewrite, this));
     if (rule.headers) layers.push(headerOpsLayer(rule.headers));
     if (rule.fault) layers.push(faultLayer(rule.fault, { random: deps.random }));
     if (rule.mirror) {
@@ -90,7 +90,11 @@ export class CompiledRule {
       const mc = deps.cluster(m.destination.host, m.destination.port, m.destination.subset, requestPort);
       if (mc) layers.push(mirrorLayer(m.percentage, (copy) => deps.mirror(mc, copy), { random: deps.random }));
     }
-    this.handler = compose(layers, split);
+    const chain = compose(layers, split);
+    // The rewrite needs the prefix that matched, so each alternative gets its own outermost layer.
+    const withRewrite = (prefix: string | undefined) => (rule.rewrite ? rewriteLayer(rule.rewrite, prefix)(chain) : chain);
+    this.handler = withRewrite(undefined);
+    this.alternatives = rule.match?.length ? rule.match.map((m) => compileMatch(m, withRewrite)) : null;
   }
 
   /** The matching alternative (null: the rule matches everything), or undefined when it does not match. */
@@ -101,12 +105,14 @@ export class CompiledRule {
   }
 }
 
-function compileMatch(m: NonNullable<HttpRouteRule["match"]>[number]): Alternative {
+function compileMatch(m: NonNullable<HttpRouteRule["match"]>[number], handlerFor: (prefix: string | undefined) => Handler): Alternative {
+  const prefix = m.path?.prefix ?? m.path?.exact;
   const path = m.path ? compileStringMatch(m.path) : undefined;
   const headers = m.headers ? Object.entries(m.headers).map(([name, sm]) => [name, compileStringMatch(sm)] as const) : [];
   return {
     name: m.name,
-    prefix: m.path?.prefix ?? m.path?.exact,
+    prefix,
+    handler: handlerFor(prefix),
     test(req) {
       if (m.method && req.method !== m.method) return false;
       if (path && !path(pathOnly(req.path))) return false;
@@ -122,20 +128,4 @@ function compileMatch(m: NonNullable<HttpRouteRule["match"]>[number]): Alternati
 function pathOnly(path: string): string {
   const q = path.indexOf("?");
   return q === -1 ? path : path.slice(0, q);
-}
-
-/** `rewrite.uri` replaces the matched prefix (or the whole path) keeping the query; `authority` replaces the Host. */
-function rewrite(rw: NonNullable<HttpRouteRule["rewrite"]>, rule: CompiledRule): Layer {
-  return (next) => (req, ctx, signal) => {
-    if (rw.authority) req.authority = rw.authority;
-    if (rw.uri !== undefined) {
-      const alt = rule.match(req);
-      const q = req.path.indexOf("?");
-      const path = q === -1 ? req.path : req.path.slice(0, q);
-      const query = q === -1 ? "" : req.path.slice(q);
-      const prefix = alt?.prefix;
-      req.path = (prefix !== undefined && path.startsWith(prefix) ? rw.uri + path.slice(prefix.length) : rw.uri) + query;
-    }
-    return next(req, ctx, signal);
-  };
 }

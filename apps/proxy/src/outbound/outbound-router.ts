@@ -66,7 +66,7 @@ export class OutboundRouter {
         const alt = rule.match(req);
         if (alt === undefined) continue;
         ctx.route = { name: rule.rule.name ?? alt?.name ?? "default", source: rule.source };
-        return rule.handler(req, ctx, signal);
+        return (alt?.handler ?? rule.handler)(req, ctx, signal);
       }
       if (pr.rules.length === 0 && pr.fallback) {
         ctx.route = { name: "default", source: "" };
