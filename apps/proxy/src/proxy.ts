@@ -21,6 +21,7 @@ import type { AccessLogSink } from "./telemetry/access-log";
 import { finishRequest, finishTcp } from "./telemetry/finish-request";
 import type { Telemetry } from "./telemetry/finish-request";
 import { ProxyMetrics } from "./telemetry/metrics";
+import type { ClusterSample } from "./telemetry/metrics";
 import { recordTcpOpen } from "./telemetry/request-record";
 import { Upstreams } from "./transport/upstreams";
 
@@ -78,8 +79,8 @@ export class DataPlane {
     this.metrics.collectClusters(() => this.clusterGauges());
   }
 
-  /** Per cluster: requests in flight and endpoints ejected now (scrape-time gauges). */
-  private *clusterGauges(): Iterable<{ cluster: string; active: number; ejected: number }> {
+  /** Per cluster: requests in flight and endpoints ejected now, overflows so far (scrape-time series). */
+  private *clusterGauges(): Iterable<ClusterSample> {
     for (const c of this.states.all()) {
       let active = 0;
       let ejected = 0;
@@ -87,7 +88,7 @@ export class DataPlane {
         active += e.active;
         if (c.outlier.status(e).ejected) ejected++;
       }
-      yield { cluster: c.name, active, ejected };
+      yield { cluster: c.name, active, ejected, overflows: c.overflows() };
     }
   }
 

@@ -70,6 +70,10 @@ describe("circuit breaking and outlier detection", () => {
     const fast = replies.filter(overflowed);
     assert.equal(fast.length, 3);
     assert.ok(fast.every((r) => r.ms < 300), `overflow answers took ${fast.map((r) => r.ms.toFixed(0)).join(", ")} ms`);
+    // Refusals are counted per cluster in /metrics.
+    const metrics = await client.dp.metrics.registry.metrics();
+    assert.match(metrics, /trellis_upstream_rq_pending_overflow_total\{cluster="outbound\|9080\|\|connections\.default"\} 3\b/);
+    assert.match(metrics, /trellis_upstream_rq_pending_overflow_total\{cluster="outbound\|9080\|\|requests\.default"\} 8\b/);
   });
 
   it("an endpoint answering 5xx is ejected after 3 in a row, and returns after baseEjectionTime", async () => {

@@ -7,6 +7,8 @@ import { OutlierDetector } from "../cluster/outlier-detector";
 export interface ClusterState {
   readonly name: string;
   breaker: CircuitBreaker;
+  /** Requests refused by connection-pool limits (maxRequests, maxPendingRequests) since the cluster appeared, across breaker replacements. */
+  overflows(): number;
   outlier: OutlierDetector;
   /** The state object for a member, the same one across snapshots while the member stays. */
   endpoint(e: ClusterEndpoint): EndpointState;
@@ -25,7 +27,7 @@ const NO_OUTLIER_DETECTION = { consecutive5xxErrors: Number.MAX_SAFE_INTEGER, in
  * Safe use: one instance per proxy; call `retain()` right after swapping a new router in.
  */
 export class ClusterStates {
-  private readonly clusters = new Map<string, ClusterState & { members: Map<string, EndpointState>; policyKey: string }>();
+  private readonly clusters = new Map<string, ClusterState & { members: Map<string, EndpointState>; policyKey: string; overflowsBefore: number }>();
 
   constructor(private readonly now: () => number = Date.now) {}
 
@@ -39,6 +41,11 @@ export class ClusterStates {
         members,
         endpoints: members,
         policyKey,
+        overflowsBefore: 0,
+        overflows() {
+          const o = this.breaker.stats().overflows;
+          return this.overflowsBefore + o.requests + o.pending;
+        },
         breaker: new CircuitBreaker(policy?.connectionPool ?? {}),
         outlier: new OutlierDetector(policy?.outlierDetection ?? NO_OUTLIER_DETECTION, this.now),
         endpoint: (e) => {
@@ -54,6 +61,7 @@ export class ClusterStates {
       this.clusters.set(name, c);
     } else if (c.policyKey !== policyKey) {
       // New limits take effect for new requests; in-flight ones release on the old breaker.
+      c.overflowsBefore = c.overflows();
       c.breaker = new CircuitBreaker(policy?.connectionPool ?? {});
       c.outlier = new OutlierDetector(policy?.outlierDetection ?? NO_OUTLIER_DETECTION, this.now);
       c.policyKey = policyKey;

@@ -88,25 +88,20 @@ describe("ProxyMetrics", () => {
     assert.deepEqual(info.map((x) => [x.labels.version, x.value]), [["00000000000000c3", 1]]);
   });
 
-  test("cluster gauges: in-flight requests, overflow, ejections; a forgotten cluster drains before its series goes", async () => {
+  test("cluster series come from the data plane at scrape time; a cluster it stops reporting disappears", async () => {
     const m = new ProxyMetrics();
     const c = "outbound|9080|v2|reviews.default";
-    m.upstreamRequestStarted(c);
-    m.upstreamRequestStarted(c);
-    m.upstreamRequestEnded(c);
-    m.upstreamOverflow(c);
-    m.setOutlierEjections(c, 2);
+    let samples = [{ cluster: c, active: 1, ejected: 2, overflows: 3 }];
+    m.collectClusters(() => samples);
     const get = async (name: string) => (await values(m, name)).find((x) => x.labels.cluster === c)?.value;
     assert.equal(await get("trellis_upstream_rq_active"), 1);
-    assert.equal(await get("trellis_upstream_rq_pending_overflow_total"), 1);
+    assert.equal(await get("trellis_upstream_rq_pending_overflow_total"), 3);
     assert.equal(await get("trellis_outlier_ejections_active"), 2);
-
-    m.forgetCluster(c);
-    assert.equal(await get("trellis_outlier_ejections_active"), undefined);
-    assert.equal(await get("trellis_upstream_rq_active"), 1, "still one request in flight");
-    m.upstreamRequestEnded(c);
-    assert.equal(await get("trellis_upstream_rq_active"), undefined, "dropped once drained");
-    m.upstreamRequestEnded(c);
-    assert.equal(await get("trellis_upstream_rq_active"), undefined, "an extra end never goes negative");
+    samples = [{ cluster: c, active: 0, ejected: 0, overflows: 5 }];
+    assert.equal(await get("trellis_upstream_rq_pending_overflow_total"), 5, "the counter follows the data plane's total");
+    assert.equal(await get("trellis_upstream_rq_active"), 0);
+    samples = [];
+    assert.equal(await get("trellis_upstream_rq_active"), undefined);
+    assert.equal(await get("trellis_upstream_rq_pending_overflow_total"), undefined);
   });
 });

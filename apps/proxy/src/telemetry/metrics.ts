@@ -73,18 +73,16 @@ export interface TcpSeries {
   receivedBytes: { inc(value?: number): void };
 }
 
-interface ClusterSeries {
-  /** Requests in flight, kept here so forgetCluster can tell whether the series is still in use. */
-  inFlight: number;
-  /** forgetCluster was called while requests were in flight: drop the series when the last ends. */
-  forgotten: boolean;
-  active: { set(value: number): void };
-  overflow: { inc(value?: number): void };
-  ejections: { set(value: number): void };
+/** One cluster's saturation figures at scrape time. */
+export interface ClusterSample {
+  cluster: string;
+  /** Requests in flight now. */
+  active: number;
+  /** Endpoints ejected by outlier detection now. */
+  ejected: number;
+  /** Requests refused by connection-pool limits since the proxy started (a counter). */
+  overflows: number;
 }
-
-/** Kept for callers that size things by it; series are no longer dropped (see series.ts on the bound). */
-export const MAX_CACHED_SERIES = 10_000;
 
 // Joins label values into a cache key. A control character cannot arrive in an HTTP header (Node refuses
 // them) nor in config names, so keys of different combinations do not collide.
@@ -115,45 +113,46 @@ export class ProxyMetrics {
     labelNames: ["result"] as const,
     registers: [this.registry],
   });
-  private readonly activeGauge = new Gauge({
+  // Cluster series are computed when scraped (see collectClusters): the request path pays nothing.
+  private readonly activeGauge: Gauge<"cluster"> = new Gauge({
     name: "trellis_upstream_rq_active",
     help: "Requests in flight to the cluster (saturation).",
     labelNames: ["cluster"] as const,
     registers: [this.registry],
+    collect: (): void => this.collectCluster((c) => this.activeGauge.set({ cluster: c.cluster }, c.active), this.activeGauge),
   });
-  private readonly overflowCounter = new Counter({
+  private readonly overflowCounter: Counter<"cluster"> = new Counter({
     name: "trellis_upstream_rq_pending_overflow_total",
     help: "Requests refused fast because a connection-pool limit of the cluster was full (UO).",
     labelNames: ["cluster"] as const,
     registers: [this.registry],
+    collect: (): void => this.collectCluster((c) => this.overflowCounter.inc({ cluster: c.cluster }, c.overflows), this.overflowCounter),
   });
-  private readonly ejectionsGauge = new Gauge({
+  private readonly ejectionsGauge: Gauge<"cluster"> = new Gauge({
     name: "trellis_outlier_ejections_active",
     help: "Endpoints of the cluster currently ejected by outlier detection.",
     labelNames: ["cluster"] as const,
     registers: [this.registry],
+    collect: (): void => this.collectCluster((c) => this.ejectionsGauge.set({ cluster: c.cluster }, c.ejected), this.ejectionsGauge),
   });
+  private clusterSource: () => Iterable<ClusterSample> = () => [];
 
   /**
-   * Computes the cluster gauges at scrape time from the data plane's own counters (in-flight
-   * requests, ejected endpoints), so the request path pays nothing for them. Replaces the
-   * push-style upstreamRequestStarted/setOutlierEjections values for the clusters it reports.
+   * Where the cluster series come from at scrape time: the data plane's own counters (requests
+   * in flight, endpoints ejected, connection-pool refusals so far). Clusters the configuration
+   * no longer has simply stop being reported.
    */
-  collectClusters(source: () => Iterable<{ cluster: string; active: number; ejected: number }>): void {
-    const collect = () => {
-      this.activeGauge.reset();
-      this.ejectionsGauge.reset();
-      for (const c of source()) {
-        this.activeGauge.set({ cluster: c.cluster }, c.active);
-        this.ejectionsGauge.set({ cluster: c.cluster }, c.ejected);
-      }
-    };
-    (this.activeGauge as unknown as { collect: () => void }).collect = collect;
+  collectClusters(source: () => Iterable<ClusterSample>): void {
+    this.clusterSource = source;
+  }
+
+  private collectCluster(set: (c: ClusterSample) => void, metric: { reset(): void }): void {
+    metric.reset();
+    for (const c of this.clusterSource()) set(c);
   }
 
   private readonly httpCache = new Map<string, HttpSeries>();
   private readonly tcpCache = new Map<string, TcpSeries>();
-  private readonly clusterCache = new Map<string, ClusterSeries>();
   private currentVersion: string | undefined;
 
   /** The HTTP series of one label combination; `values` in HTTP_LABEL_NAMES order. */
@@ -198,57 +197,6 @@ export class ProxyMetrics {
     this.configVersion.reset();
     this.configVersion.set({ version }, 1);
     this.currentVersion = version;
-  }
-
-  /** A request to `cluster` started (pair with upstreamRequestEnded). */
-  upstreamRequestStarted(cluster: string): void {
-    const c = this.cluster(cluster);
-    c.forgotten = false;
-    c.active.set(++c.inFlight);
-  }
-
-  /** A request to `cluster` ended, however it ended. */
-  upstreamRequestEnded(cluster: string): void {
-    const c = this.clusterCache.get(cluster);
-    if (c === undefined || c.inFlight === 0) return;
-    c.active.set(--c.inFlight);
-    if (c.inFlight === 0 && c.forgotten) this.forgetCluster(cluster);
-  }
-
-  /** A connection-pool limit of `cluster` refused a request. */
-  upstreamOverflow(cluster: string): void {
-    this.cluster(cluster).overflow.inc();
-  }
-
-  /** How many endpoints of `cluster` outlier detection holds ejected now. */
-  setOutlierEjections(cluster: string, ejected: number): void {
-    this.cluster(cluster).ejections.set(ejected);
-  }
-
-  /**
-   * Drops the `trellis_` series of a cluster the configuration no longer has. Its in-flight
-   * gauge stays while requests to it are still running (they drain after a config swap).
-   */
-  forgetCluster(cluster: string): void {
-    this.overflowCounter.remove(cluster);
-    this.ejectionsGauge.remove(cluster);
-    const c = this.clusterCache.get(cluster);
-    if (c && c.inFlight > 0) {
-      c.forgotten = true;
-      return;
-    }
-    this.clusterCache.delete(cluster);
-    this.activeGauge.remove(cluster);
-  }
-
-  private cluster(name: string): ClusterSeries {
-    let s = this.clusterCache.get(name);
-    if (s === undefined) {
-      // Never cleared wholesale: entries hold in-flight counts. Cluster names come from config and forgetCluster bounds them.
-      s = { inFlight: 0, forgotten: false, active: this.activeGauge.labels(name), overflow: this.overflowCounter.labels(name), ejections: this.ejectionsGauge.labels(name) };
-      this.clusterCache.set(name, s);
-    }
-    return s;
   }
 
   private tcpCounter(name: string, help: string): CounterFamily {
