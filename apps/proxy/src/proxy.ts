@@ -2,15 +2,13 @@ import net from "node:net";
 import type { Snapshot } from "@trellis/config";
 import type { PeerInfo } from "./core/context";
 import { RequestContext, UNKNOWN_PEER } from "./core/context";
+import { NotReadyError } from "./core/errors";
 import type { Logger } from "./core/log";
 import { RetryBudget } from "./filters/retry-budget";
 import { rateLimitLayer, RateLimitStore } from "./filters/rate-limit";
 import { InboundRouter } from "./inbound/inbound-router";
 import { ClusterStates } from "./outbound/cluster-states";
 import { OutboundRouter } from "./outbound/outbound-router";
-import { connectTcp, splice, tunnelTcp } from "./outbound/tcp-proxy";
-import type { TcpReporter } from "./outbound/tcp-proxy";
-import { splitAuthority } from "./outbound/host-table";
 import type { EdgeOptions } from "./server/edge";
 import { createHttp1Server } from "./server/http1";
 import { createHttp2Server } from "./server/http2";
@@ -18,11 +16,11 @@ import { createSniffingListener, listen } from "./server/listener";
 import { decodePeer, encodePeer, MESH_HEADER_PREFIX, PEER_HEADER } from "./server/peer-metadata";
 import { AccessLog } from "./telemetry/access-log";
 import type { AccessLogSink } from "./telemetry/access-log";
-import { finishRequest, finishTcp } from "./telemetry/finish-request";
+import { finishRequest } from "./telemetry/finish-request";
 import type { Telemetry } from "./telemetry/finish-request";
 import { ProxyMetrics } from "./telemetry/metrics";
 import type { ClusterSample } from "./telemetry/metrics";
-import { recordTcpOpen } from "./telemetry/request-record";
+import { TcpTunnels } from "./tcp-tunnels";
 import { Upstreams } from "./transport/upstreams";
 
 /** Everything the proxy's data plane needs to start (the process flags, minus the control plane). */
@@ -41,6 +39,8 @@ export interface DataPlaneOptions {
   log: Logger;
   accessLogSink?: AccessLogSink | undefined;
   random?: () => number;
+  /** How often open TCP connections report their bytes (default 5 s). */
+  tcpBytesEveryMs?: number | undefined;
 }
 
 /** The two routers of one snapshot, swapped in together. */
@@ -67,6 +67,7 @@ export class DataPlane {
   readonly states = new ClusterStates();
   readonly upstreams = new Upstreams();
   private readonly telemetry: Telemetry;
+  private readonly tunnels: TcpTunnels;
   private readonly budgets = new Map<string, RetryBudget>();
   private readonly rateLimits = new RateLimitStore();
   private routers: Routers | undefined;
@@ -77,6 +78,7 @@ export class DataPlane {
     this.accessLog = new AccessLog(opts.accessLogSink ? { sink: opts.accessLogSink } : {});
     this.telemetry = { metrics: this.metrics, accessLog: this.accessLog, log: opts.log };
     this.metrics.collectClusters(() => this.clusterGauges());
+    this.tunnels = new TcpTunnels({ routers: () => this.routers, upstreams: this.upstreams, telemetry: this.telemetry, self: opts.self, appHost: opts.appHost, log: opts.log, random: opts.random, bytesEveryMs: opts.tcpBytesEveryMs });
   }
 
   /** Per cluster: requests in flight and endpoints ejected now, overflows so far (scrape-time series). */
@@ -130,7 +132,7 @@ export class DataPlane {
       source: () => opts.self,
       dropHeaderPrefix: MESH_HEADER_PREFIX,
       finish: (ctx, req, outcome) => finishRequest(this.telemetry, ctx, req, outcome),
-      connect: (authority, downstream, ctx, ready) => this.tunnelOutbound(authority, downstream, ctx, ready),
+      connect: (authority, downstream, ctx, ready) => this.tunnels.outbound(authority, downstream, ctx, ready),
       log: opts.log,
     };
     const inboundEdge: EdgeOptions = {
@@ -142,7 +144,7 @@ export class DataPlane {
         return headers;
       },
       finish: (ctx, req, outcome) => finishRequest(this.telemetry, ctx, req, outcome),
-      connect: (authority, downstream, ctx, ready) => this.tunnelInbound(authority, downstream, ctx, ready),
+      connect: (authority, downstream, ctx, ready) => this.tunnels.inbound(authority, downstream, ctx, ready),
       log: opts.log,
     };
     const outbound = createSniffingListener(createHttp1Server(outboundEdge), createHttp2Server(outboundEdge));
@@ -156,7 +158,7 @@ export class DataPlane {
         const ac = new AbortController();
         socket.once("close", () => ac.abort());
         const ctx = new RequestContext("outbound", "tcp", ac.signal, socket.remoteAddress ?? "unknown", opts.self);
-        this.tunnelOutbound(f.authority, socket, ctx, (status) => {
+        this.tunnels.outbound(f.authority, socket, ctx, (status) => {
           if (status !== 200) socket.destroy();
           return status === 200;
         });
@@ -164,60 +166,6 @@ export class DataPlane {
       this.servers.push(server);
       this.ports.tcpForward.push(await listen(server, opts.bind, f.port));
     }
-  }
-
-  private tcpReporter(): TcpReporter {
-    return {
-      opened: (ctx) => recordTcpOpen(this.metrics, ctx),
-      closed: (ctx, bytes) => finishTcp(this.telemetry, ctx, { ...bytes, durationMs: performance.now() - ctx.start }),
-    };
-  }
-
-  private tunnelOutbound(authority: string, downstream: import("node:stream").Duplex, ctx: RequestContext, ready: (status: number) => boolean): void {
-    const tcpCtx = ctx.protocol === "tcp" ? ctx : new RequestContext("outbound", "tcp", ctx.signal, ctx.downstreamAddress, ctx.source);
-    const cluster = this.routers?.outbound.tcpCluster(authority, this.opts.random);
-    if (!cluster) {
-      tcpCtx.flags.add("NR");
-      ready(404);
-      finishTcp(this.telemetry, tcpCtx, { sent: 0, received: 0, durationMs: 0 });
-      return;
-    }
-    void tunnelTcp(downstream, tcpCtx, cluster, this.upstreams, this.tcpReporter(), this.opts.log, ready);
-  }
-
-  /** A peer's CONNECT stream to one of our TCP service ports → the local app. */
-  private tunnelInbound(authority: string, downstream: import("node:stream").Duplex, ctx: RequestContext, ready: (status: number) => boolean): void {
-    const tcpCtx = new RequestContext("inbound", "tcp", ctx.signal, ctx.downstreamAddress, ctx.source);
-    tcpCtx.destination = this.opts.self;
-    const routers = this.routers;
-    const listener = routers?.inbound.tcpListener(splitAuthority(authority).port);
-    if (!routers || !listener) {
-      tcpCtx.flags.add("NR");
-      ready(404);
-      finishTcp(this.telemetry, tcpCtx, { sent: 0, received: 0, durationMs: 0 });
-      return;
-    }
-    tcpCtx.target = { host: `${routers.snapshot.proxy.service}.${routers.snapshot.proxy.namespace}`, port: listener.port, cluster: `inbound|${listener.port}||` };
-    const appPort = routers.inbound.targetPort(listener);
-    tcpCtx.upstreamAddress = `${this.opts.appHost}:${appPort}`;
-    const end = () => finishTcp(this.telemetry, tcpCtx, { sent: tcpCtx.responseBytes, received: tcpCtx.requestBytes, durationMs: performance.now() - tcpCtx.start });
-    connectTcp(this.opts.appHost, appPort, ctx.signal).then(
-      (upstream) => {
-        if (ctx.signal.aborted || !ready(200)) {
-          // The peer went away while we connected: its fault, not the app's.
-          upstream.destroy();
-          tcpCtx.flags.add("DC");
-          return end();
-        }
-        recordTcpOpen(this.metrics, tcpCtx);
-        splice(downstream, upstream, end, tcpCtx);
-      },
-      () => {
-        tcpCtx.flags.add(ctx.signal.aborted ? "DC" : "UF");
-        if (!ctx.signal.aborted) ready(503);
-        end();
-      },
-    );
   }
 
   /** Closes the listeners; with `drainMs`, requests in flight get that long to finish first. */
@@ -229,11 +177,3 @@ export class DataPlane {
 
 /** Before the first snapshot: nothing is routable yet. */
 const notReady = () => Promise.reject(new NotReadyError("the proxy has no configuration yet"));
-
-import { ProxyError } from "./core/errors";
-class NotReadyError extends ProxyError {
-  readonly code = "TRELLIS_NOT_READY";
-  readonly status = 503;
-  readonly grpcStatus = 14;
-  readonly flag = "NR" as const;
-}

@@ -189,7 +189,7 @@ describe("TCP services through a sidecar pair", () => {
           host({ name: "hanging", ports: [{ port: 5432, protocol: "tcp" }], endpoints: [{ port: hangingPort, sidecar: true }] }),
         ],
       }),
-      { tcpForward: [{ port: 0, authority: "db:5432" }, { port: 0, authority: "gone-db:5432" }] },
+      { tcpForward: [{ port: 0, authority: "db:5432" }, { port: 0, authority: "gone-db:5432" }], tcpBytesEveryMs: 50 },
     );
     outbound = client.dp.ports.outbound;
   });
@@ -290,6 +290,20 @@ describe("TCP services through a sidecar pair", () => {
     assert.equal(serverLine.source_workload, "api-0");
     assert.equal(serverLine.bytes_received, 14);
     assert.equal(serverLine.bytes_sent, 24);
+  });
+
+  it("reports a long connection's bytes while it is still open", async () => {
+    await quiet(client);
+    const source = { reporter: "source", destination_service_name: "db" };
+    const before = await metricSum(client, "istio_tcp_sent_bytes_total", source);
+    const { socket } = await connectTunnel(outbound, "db:5432");
+    await exchange(socket, "still-open");
+    // "db-x:still-open\n" is 16 bytes; the client sidecar reports it every 50 ms here, not only at close.
+    await waitFor("the open connection's bytes in the metrics", async () => (await metricSum(client, "istio_tcp_sent_bytes_total", source)) === before + 16);
+    assert.equal(socket.destroyed, false, "measured while the connection was open");
+    await closeAndWait(socket);
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(await metricSum(client, "istio_tcp_sent_bytes_total", source), before + 16, "the close adds no second count");
   });
 
   it("passes a client's half-close on and still delivers the reply", async () => {

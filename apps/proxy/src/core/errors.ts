@@ -120,6 +120,14 @@ export class AccessDeniedError extends ProxyError {
   }
 }
 
+/** No configuration has arrived yet (neither from the control plane nor from the disk copy): 503 NR. */
+export class NotReadyError extends ProxyError {
+  readonly code = "TRELLIS_NOT_READY";
+  readonly status = 503;
+  readonly grpcStatus = GrpcStatus.UNAVAILABLE;
+  readonly flag = "NR" as const;
+}
+
 /** The request itself is malformed for the proxy (bad authority, bad header): 400. */
 export class BadRequestError extends ProxyError {
   readonly code = "TRELLIS_BAD_REQUEST";

@@ -24,7 +24,7 @@ export interface TestProxy {
 }
 
 /** Starts a data plane on port 0 listeners with a silent logger and applies `snap`. */
-export async function startProxy(self: Partial<PeerInfo> & { app: string }, snap: Snapshot | undefined, extra: { tcpForward?: Array<{ port: number; authority: string }>; random?: () => number } = {}): Promise<TestProxy> {
+export async function startProxy(self: Partial<PeerInfo> & { app: string }, snap: Snapshot | undefined, extra: { tcpForward?: Array<{ port: number; authority: string }>; random?: () => number; tcpBytesEveryMs?: number } = {}): Promise<TestProxy> {
   const accessLog = new LogSink();
   const peer: PeerInfo = { workload: `${self.app}-0`, version: "v1", namespace: "default", ...self };
   const dp = new DataPlane({
@@ -36,6 +36,7 @@ export async function startProxy(self: Partial<PeerInfo> & { app: string }, snap
     tcpForward: extra.tcpForward ?? [],
     log: createLogger(process.env.TRELLIS_TEST_LOG === "debug" ? "debug" : "error"),
     accessLogSink: accessLog,
+    tcpBytesEveryMs: extra.tcpBytesEveryMs,
     ...(extra.random ? { random: extra.random } : {}),
   });
   if (snap) dp.apply(snap);
