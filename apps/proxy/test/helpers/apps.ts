@@ -111,13 +111,21 @@ export async function startTcpApp(name: string): Promise<TestServer> {
   };
 }
 
-/** A port nothing listens on (bound then released). */
+/**
+ * A port nothing listens on and nothing will: a privileged port (below 1024) that refuses connections now.
+ * A port bound and released from the ephemeral range is not enough — any later listen(0) in this or a parallel
+ * test process may be handed it, and the "dead" upstream then answers (a CI run saw exactly that).
+ */
 export async function deadPort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
+  for (let port = 1; port < 1024; port++) {
+    const refused = await new Promise<boolean>((resolve) => {
+      const s = net.connect(port, "127.0.0.1");
+      s.once("connect", () => (s.destroy(), resolve(false)));
+      s.once("error", (err: NodeJS.ErrnoException) => resolve(err.code === "ECONNREFUSED"));
+    });
+    if (refused) return port;
+  }
+  throw new Error("no refusing port below 1024 on 127.0.0.1");
 }
 
 /** A startHttpApp whose answers follow a per-key script, and when each key's requests arrived. */
