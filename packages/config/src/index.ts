@@ -14,3 +14,5 @@ export * from "./analyze/index";
 export * from "./analyze/hosts";
 export * from "./endpoint";
 export * from "./snapshot";
+export * from "./telemetry";
+export * from "./tap";

@@ -230,6 +230,18 @@ export const SnapshotGatewaySchema = z
   })
   .strict();
 
+/** How the proxy traces the requests it handles (its own Service's settings). */
+export const SnapshotTracingSchema = z
+  .object({
+    /**
+     * Percent of requests, 0–100, that start a sampled trace here: the Service's
+     * `traceSampling`. Applies only to requests that arrive without a sampling decision; a
+     * decision made upstream (traceparent flags, B3 sampled) is always followed.
+     */
+    samplingPercent: z.number().min(0, "must be 0 to 100").max(100, "must be 0 to 100"),
+  })
+  .strict();
+
 /** The whole configuration of one proxy. */
 export const SnapshotSchema = z
   .object({
@@ -248,9 +260,15 @@ export const SnapshotSchema = z
     outbound: OutboundSchema,
     /** Gateways whose selector names this proxy's Service (empty for a sidecar). */
     gateways: z.array(SnapshotGatewaySchema),
+    /**
+     * Tracing settings. Optional so a snapshot kept on disk by an older proxy still loads;
+     * absent, the proxy starts no traces of its own but still continues sampled ones.
+     */
+    tracing: SnapshotTracingSchema.optional(),
   })
   .strict();
 export type Snapshot = z.infer<typeof SnapshotSchema>;
+export type SnapshotTracing = z.infer<typeof SnapshotTracingSchema>;
 export type SnapshotProxy = z.infer<typeof SnapshotProxySchema>;
 export type Inbound = z.infer<typeof InboundSchema>;
 export type Outbound = z.infer<typeof OutboundSchema>;

@@ -1,7 +1,8 @@
 /**
  * @trellis/proto: the control plane <-> proxy API. The message types (interfaces plus codec
  * objects of the same name), the gRPC service definition for servers and the client
- * constructor for proxies, all generated from proto/trellis/discovery/v1/discovery.proto.
+ * constructor for proxies, all generated from proto/trellis/discovery/v1/discovery.proto and
+ * telemetry.proto (per-second traffic deltas and live tap, sent on the same stream).
  */
 export {
   Ack,
@@ -17,6 +18,21 @@ export {
   protobufPackage,
 } from "./generated/trellis/discovery/v1/discovery";
 export type { ConfigDiscoveryServer } from "./generated/trellis/discovery/v1/discovery";
+export {
+  Direction,
+  RequestRow,
+  SaturationRow,
+  TapControl,
+  TapEvent,
+  TapEvents,
+  TapFilter,
+  TapSpec,
+  TcpRow,
+  TelemetryDelta,
+  TelemetryPeer,
+  TelemetryRejected,
+  TrafficProtocol,
+} from "./generated/trellis/discovery/v1/telemetry";
 
 /** The `Snapshot.content_type` of a JSON-encoded `SnapshotSchema` body (@trellis/config). */
 export const SNAPSHOT_CONTENT_TYPE = "application/vnd.trellis.snapshot.v1+json";

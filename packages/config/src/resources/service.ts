@@ -30,8 +30,15 @@ export const ServiceSpecSchema = z
      * proxies receive only these hosts' routes, clusters and endpoints; when absent, every host.
      */
     egress: z.array(HostSchema).optional(),
-    /** Fraction of requests traced, 0–100 (used by telemetry; default 1). */
-    traceSampling: z.number().min(0).max(100).optional(),
+    /**
+     * Percent of requests, 0–100, that start a sampled trace at this Service's proxies
+     * (default DEFAULT_TRACE_SAMPLING_PERCENT). Requests that arrive with a sampling decision
+     * keep it, so one trace is never cut in two by services with different rates.
+     */
+    traceSampling: z.number().min(0, "must be 0 to 100").max(100, "must be 0 to 100").optional(),
   })
   .strict();
 export type ServiceSpec = z.infer<typeof ServiceSpecSchema>;
+
+/** Service `traceSampling` when unset: 1 % of requests, Istio's default sampling rate. */
+export const DEFAULT_TRACE_SAMPLING_PERCENT = 1;

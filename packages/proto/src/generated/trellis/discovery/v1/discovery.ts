@@ -17,6 +17,7 @@ import {
   type Metadata,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
+import { TapControl, TapEvents, TelemetryDelta, TelemetryRejected } from "./telemetry";
 
 export const protobufPackage = "trellis.discovery.v1";
 
@@ -51,6 +52,12 @@ export interface ProxyMessage {
     | //
     /** The proxy refused a Snapshot and keeps serving its previous one. */
     { $case: "nack"; value: Nack }
+    | //
+    /** What the proxy saw since its last delta; about once a second (see telemetry.proto). */
+    { $case: "telemetry"; value: TelemetryDelta }
+    | //
+    /** Requests matching the live taps the control plane asked for. */
+    { $case: "tapEvents"; value: TapEvents }
     | undefined;
 }
 
@@ -137,6 +144,12 @@ export interface ControlMessage {
     | //
     /** The control plane is about to end the stream, and why. */
     { $case: "goodbye"; value: Goodbye }
+    | //
+    /** A TelemetryDelta or TapEvents message was refused; the stream goes on. */
+    { $case: "telemetryRejected"; value: TelemetryRejected }
+    | //
+    /** The live taps this proxy should run now (replaces the previous list). */
+    { $case: "tap"; value: TapControl }
     | undefined;
 }
 
@@ -187,6 +200,12 @@ export const ProxyMessage: MessageFns<ProxyMessage> = {
       case "nack":
         Nack.encode(message.message.value, writer.uint32(26).fork()).join();
         break;
+      case "telemetry":
+        TelemetryDelta.encode(message.message.value, writer.uint32(34).fork()).join();
+        break;
+      case "tapEvents":
+        TapEvents.encode(message.message.value, writer.uint32(42).fork()).join();
+        break;
     }
     return writer;
   },
@@ -228,6 +247,22 @@ export const ProxyMessage: MessageFns<ProxyMessage> = {
             message.message = { $case: "nack", value: Nack.decode(reader, reader.uint32()) };
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.message = { $case: "telemetry", value: TelemetryDelta.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.message = { $case: "tapEvents", value: TapEvents.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -248,6 +283,12 @@ export const ProxyMessage: MessageFns<ProxyMessage> = {
         ? { $case: "ack", value: Ack.fromJSON(object.ack) }
         : isSet(object.nack)
         ? { $case: "nack", value: Nack.fromJSON(object.nack) }
+        : isSet(object.telemetry)
+        ? { $case: "telemetry", value: TelemetryDelta.fromJSON(object.telemetry) }
+        : isSet(object.tapEvents)
+        ? { $case: "tapEvents", value: TapEvents.fromJSON(object.tapEvents) }
+        : isSet(object.tap_events)
+        ? { $case: "tapEvents", value: TapEvents.fromJSON(object.tap_events) }
         : undefined,
     };
   },
@@ -260,6 +301,10 @@ export const ProxyMessage: MessageFns<ProxyMessage> = {
       obj.ack = Ack.toJSON(message.message.value);
     } else if (message.message?.$case === "nack") {
       obj.nack = Nack.toJSON(message.message.value);
+    } else if (message.message?.$case === "telemetry") {
+      obj.telemetry = TelemetryDelta.toJSON(message.message.value);
+    } else if (message.message?.$case === "tapEvents") {
+      obj.tapEvents = TapEvents.toJSON(message.message.value);
     }
     return obj;
   },
@@ -285,6 +330,18 @@ export const ProxyMessage: MessageFns<ProxyMessage> = {
       case "nack": {
         if (object.message?.value !== undefined && object.message?.value !== null) {
           message.message = { $case: "nack", value: Nack.fromPartial(object.message.value) };
+        }
+        break;
+      }
+      case "telemetry": {
+        if (object.message?.value !== undefined && object.message?.value !== null) {
+          message.message = { $case: "telemetry", value: TelemetryDelta.fromPartial(object.message.value) };
+        }
+        break;
+      }
+      case "tapEvents": {
+        if (object.message?.value !== undefined && object.message?.value !== null) {
+          message.message = { $case: "tapEvents", value: TapEvents.fromPartial(object.message.value) };
         }
         break;
       }
@@ -893,6 +950,12 @@ export const ControlMessage: MessageFns<ControlMessage> = {
       case "goodbye":
         Goodbye.encode(message.message.value, writer.uint32(18).fork()).join();
         break;
+      case "telemetryRejected":
+        TelemetryRejected.encode(message.message.value, writer.uint32(26).fork()).join();
+        break;
+      case "tap":
+        TapControl.encode(message.message.value, writer.uint32(34).fork()).join();
+        break;
     }
     return writer;
   },
@@ -926,6 +989,22 @@ export const ControlMessage: MessageFns<ControlMessage> = {
             message.message = { $case: "goodbye", value: Goodbye.decode(reader, reader.uint32()) };
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.message = { $case: "telemetryRejected", value: TelemetryRejected.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.message = { $case: "tap", value: TapControl.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -944,6 +1023,12 @@ export const ControlMessage: MessageFns<ControlMessage> = {
         ? { $case: "snapshot", value: Snapshot.fromJSON(object.snapshot) }
         : isSet(object.goodbye)
         ? { $case: "goodbye", value: Goodbye.fromJSON(object.goodbye) }
+        : isSet(object.telemetryRejected)
+        ? { $case: "telemetryRejected", value: TelemetryRejected.fromJSON(object.telemetryRejected) }
+        : isSet(object.telemetry_rejected)
+        ? { $case: "telemetryRejected", value: TelemetryRejected.fromJSON(object.telemetry_rejected) }
+        : isSet(object.tap)
+        ? { $case: "tap", value: TapControl.fromJSON(object.tap) }
         : undefined,
     };
   },
@@ -954,6 +1039,10 @@ export const ControlMessage: MessageFns<ControlMessage> = {
       obj.snapshot = Snapshot.toJSON(message.message.value);
     } else if (message.message?.$case === "goodbye") {
       obj.goodbye = Goodbye.toJSON(message.message.value);
+    } else if (message.message?.$case === "telemetryRejected") {
+      obj.telemetryRejected = TelemetryRejected.toJSON(message.message.value);
+    } else if (message.message?.$case === "tap") {
+      obj.tap = TapControl.toJSON(message.message.value);
     }
     return obj;
   },
@@ -973,6 +1062,18 @@ export const ControlMessage: MessageFns<ControlMessage> = {
       case "goodbye": {
         if (object.message?.value !== undefined && object.message?.value !== null) {
           message.message = { $case: "goodbye", value: Goodbye.fromPartial(object.message.value) };
+        }
+        break;
+      }
+      case "telemetryRejected": {
+        if (object.message?.value !== undefined && object.message?.value !== null) {
+          message.message = { $case: "telemetryRejected", value: TelemetryRejected.fromPartial(object.message.value) };
+        }
+        break;
+      }
+      case "tap": {
+        if (object.message?.value !== undefined && object.message?.value !== null) {
+          message.message = { $case: "tap", value: TapControl.fromPartial(object.message.value) };
         }
         break;
       }
