@@ -36,7 +36,17 @@ describe("parseProxyArgs", () => {
       bind: "127.0.0.1",
       logLevel: "info",
       tcpForward: [],
+      otlpEndpoint: "http://127.0.0.1:15080/v1/traces",
     });
+  });
+
+  test("spans go to the control plane's host by default, or where --otlp-endpoint says, or nowhere", () => {
+    assert.equal(parse(["--service", "a", "--app-port", "1", "--control-plane", "cp.mesh:15010"]).otlpEndpoint, "http://cp.mesh:15080/v1/traces");
+    assert.equal(parse(["--service", "a", "--app-port", "1", "--control-plane", "[::1]:15010"]).otlpEndpoint, "http://[::1]:15080/v1/traces");
+    assert.equal(parse(["--service", "a", "--app-port", "1", "--otlp-endpoint", "https://collector:4318/v1/traces"]).otlpEndpoint, "https://collector:4318/v1/traces");
+    assert.equal(parse(["--service", "a", "--app-port", "1"], { TRELLIS_PROXY_OTLP_ENDPOINT: "off" }).otlpEndpoint, "off");
+    assert.match(failure(["--service", "a", "--app-port", "1", "--otlp-endpoint", "collector:4318"]), /--otlp-endpoint "collector:4318": must be an http:\/\/ or https:\/\/ URL/);
+    assert.match(failure(["--service", "a", "--app-port", "1"], { TRELLIS_PROXY_OTLP_ENDPOINT: "ftp://x/y" }), /TRELLIS_PROXY_OTLP_ENDPOINT "ftp:\/\/x\/y"/);
   });
 
   test("a random workload suffix by default: 5 hex digits", () => {

@@ -74,6 +74,11 @@ export const ProxyOptionsSchema = z
     logLevel: z.enum(["debug", "info", "warn", "error"], { message: "must be one of debug, info, warn, error" }),
     /** Plain TCP forwards for apps that cannot use HTTP CONNECT, by local port. */
     tcpForward: z.array(TcpForwardSchema),
+    /**
+     * Where spans are exported, OTLP/HTTP protobuf: the control plane's `/v1/traces` or any
+     * OpenTelemetry collector's; `off` records no spans (trace headers still pass through).
+     */
+    otlpEndpoint: z.string().refine((u) => u === "off" || isHttpUrl(u), "must be an http:// or https:// URL such as http://127.0.0.1:4318/v1/traces, or off"),
   })
   .strict()
   .superRefine((o, ctx) => {
@@ -119,6 +124,7 @@ const OPTIONS = {
   bind: { flag: "bind", env: "TRELLIS_PROXY_BIND" },
   logLevel: { flag: "log-level", env: "TRELLIS_PROXY_LOG_LEVEL" },
   tcpForward: { flag: "tcp-forward", env: "TRELLIS_PROXY_TCP_FORWARD", multiple: true },
+  otlpEndpoint: { flag: "otlp-endpoint", env: "TRELLIS_PROXY_OTLP_ENDPOINT" },
 } as const satisfies Record<string, { flag: string; env: string; multiple?: boolean }>;
 type OptionName = keyof typeof OPTIONS;
 
@@ -141,6 +147,8 @@ export const USAGE = `usage: trellis-proxy --service NAME --app-port PORT [optio
   --bind HOST                host the listeners bind to (default: 127.0.0.1)
   --log-level L              debug | info | warn | error (default: info)
   --tcp-forward PORT=HOST:P  plain TCP listener on PORT forwarding to mesh TCP service HOST:P (repeatable)
+  --otlp-endpoint URL|off    where spans go, OTLP/HTTP (default: the control plane's API,
+                             http://<control-plane host>:15080/v1/traces); off: no spans
   -h, --help                 this text
 
 Every option can also be set as TRELLIS_PROXY_<NAME> (e.g. TRELLIS_PROXY_APP_PORT); list
@@ -154,6 +162,24 @@ const parseConfig = {
   allowPositionals: false,
   strict: true,
 };
+
+function isHttpUrl(u: string): boolean {
+  try {
+    const url = new URL(u);
+    return (url.protocol === "http:" || url.protocol === "https:") && url.host !== "";
+  } catch {
+    return false;
+  }
+}
+
+/** The control plane's API port when it runs with its defaults (TRELLIS_API_PORT). */
+const CONTROL_API_PORT = 15080;
+
+/** The control plane's OTLP receiver on the host of its config stream (`host:port`, IPv6 in brackets). */
+export function defaultOtlpEndpoint(controlPlane: string): string {
+  const host = controlPlane.slice(0, Math.max(controlPlane.lastIndexOf(":"), 0)) || "127.0.0.1";
+  return `http://${host}:${CONTROL_API_PORT}/v1/traces`;
+}
 
 /** Whether the command line asks for USAGE (checked before parsing, so --help works with bad options). */
 export function wantsHelp(argv: readonly string[]): boolean {
@@ -247,6 +273,7 @@ export function parseProxyArgs(argv: readonly string[], env: Readonly<Record<str
     bind: single("bind") ?? "127.0.0.1",
     logLevel: single("logLevel") ?? "info",
     tcpForward: tcpForwards.map((f) => f.raw),
+    otlpEndpoint: single("otlpEndpoint") ?? defaultOtlpEndpoint(single("controlPlane") ?? "127.0.0.1:15010"),
   };
 
   const r = ProxyOptionsSchema.safeParse(raw);

@@ -4,12 +4,13 @@ import type { PeerInfo } from "./core/context";
 import { RequestContext, UNKNOWN_PEER } from "./core/context";
 import { NotReadyError } from "./core/errors";
 import type { Logger } from "./core/log";
+import type { Handler, ProxyRequest } from "./core/types";
 import { RetryBudget } from "./filters/retry-budget";
 import { rateLimitLayer, RateLimitStore } from "./filters/rate-limit";
 import { InboundRouter } from "./inbound/inbound-router";
 import { ClusterStates } from "./outbound/cluster-states";
 import { OutboundRouter } from "./outbound/outbound-router";
-import type { EdgeOptions } from "./server/edge";
+import type { EdgeOptions, RequestOutcome } from "./server/edge";
 import { createHttp1Server } from "./server/http1";
 import { createHttp2Server } from "./server/http2";
 import { createSniffingListener, listen } from "./server/listener";
@@ -18,9 +19,13 @@ import { AccessLog } from "./telemetry/access-log";
 import type { AccessLogSink } from "./telemetry/access-log";
 import { finishRequest } from "./telemetry/finish-request";
 import type { Telemetry } from "./telemetry/finish-request";
+import { LiveDeltas } from "./telemetry/live-deltas";
+import type { ClusterSaturation } from "./telemetry/live-deltas";
 import { ProxyMetrics } from "./telemetry/metrics";
 import type { ClusterSample } from "./telemetry/metrics";
+import { TapRecorder } from "./telemetry/tap-recorder";
 import { TcpTunnels } from "./tcp-tunnels";
+import type { Tracer } from "./tracing/tracer";
 import { Upstreams } from "./transport/upstreams";
 
 /** Everything the proxy's data plane needs to start (the process flags, minus the control plane). */
@@ -41,6 +46,8 @@ export interface DataPlaneOptions {
   random?: () => number;
   /** How often open TCP connections report their bytes (default 5 s). */
   tcpBytesEveryMs?: number | undefined;
+  /** Distributed tracing; absent, no spans are recorded and trace headers pass through untouched. */
+  tracer?: Tracer | undefined;
 }
 
 /** The two routers of one snapshot, swapped in together. */
@@ -48,6 +55,8 @@ interface Routers {
   snapshot: Snapshot;
   outbound: OutboundRouter;
   inbound: InboundRouter;
+  /** The routers' handlers behind the tracing layer (built with this snapshot's sampling rate). */
+  handlers: { outbound: Handler; inbound: Handler };
   appliedAt: Date;
 }
 
@@ -63,6 +72,10 @@ interface Routers {
  */
 export class DataPlane {
   readonly metrics = new ProxyMetrics();
+  /** Per-second deltas for the control plane's live graph, taken by the config client. */
+  readonly live = new LiveDeltas(() => this.clusterSaturation());
+  /** Live taps: summaries of the requests the control plane's taps match, taken by the config client. */
+  readonly tap: TapRecorder;
   readonly accessLog: AccessLog;
   readonly states = new ClusterStates();
   readonly upstreams = new Upstreams();
@@ -76,7 +89,8 @@ export class DataPlane {
 
   constructor(private readonly opts: DataPlaneOptions) {
     this.accessLog = new AccessLog(opts.accessLogSink ? { sink: opts.accessLogSink } : {});
-    this.telemetry = { metrics: this.metrics, accessLog: this.accessLog, log: opts.log };
+    this.tap = new TapRecorder({ log: opts.log, ...(opts.random ? { random: opts.random } : {}) });
+    this.telemetry = { metrics: this.metrics, accessLog: this.accessLog, live: this.live, tap: this.tap, log: opts.log };
     this.metrics.collectClusters(() => this.clusterGauges());
     this.tunnels = new TcpTunnels({ routers: () => this.routers, upstreams: this.upstreams, telemetry: this.telemetry, self: opts.self, appHost: opts.appHost, log: opts.log, random: opts.random, bytesEveryMs: opts.tcpBytesEveryMs });
   }
@@ -91,6 +105,16 @@ export class DataPlane {
         if (c.outlier.status(e).ejected) ejected++;
       }
       yield { cluster: c.name, active, ejected, overflows: c.overflows() };
+    }
+  }
+
+  /** Per cluster: requests in flight, the pool's request limit and its refusals so far (live deltas). */
+  private *clusterSaturation(): Iterable<ClusterSaturation> {
+    for (const c of this.states.all()) {
+      let active = 0;
+      for (const e of c.endpoints.values()) active += e.active;
+      const limit = c.breaker.requestLimit;
+      yield { cluster: c.name, host: clusterHost(c.name), active, limit: Number.isFinite(limit) ? limit : 0, overflowsTotal: c.overflows() };
     }
   }
 
@@ -116,7 +140,9 @@ export class DataPlane {
     const rl = snapshot.inbound.rateLimits.length ? [rateLimitLayer(snapshot.inbound.rateLimits, this.rateLimits)] : [];
     const inbound = new InboundRouter(snapshot, { host: this.opts.appHost, port: this.opts.appPort }, this.upstreams, this.opts.self, rl);
     const live = outbound.liveEndpoints();
-    this.routers = { snapshot, outbound, inbound, appliedAt: new Date() };
+    const trace = this.opts.tracer?.layer(snapshot.tracing?.samplingPercent ?? 0);
+    const handlers = trace ? { outbound: trace(outbound.handler), inbound: trace(inbound.handler) } : { outbound: outbound.handler, inbound: inbound.handler };
+    this.routers = { snapshot, outbound, inbound, handlers, appliedAt: new Date() };
     this.states.retain(live);
     const addresses = new Set<string>();
     for (const keys of live.values()) for (const k of keys) addresses.add(k);
@@ -128,22 +154,24 @@ export class DataPlane {
     const { opts } = this;
     const outboundEdge: EdgeOptions = {
       direction: "outbound",
-      handler: () => this.routers?.outbound.handler ?? notReady,
+      handler: () => this.routers?.handlers.outbound ?? notReady,
       source: () => opts.self,
       dropHeaderPrefix: MESH_HEADER_PREFIX,
-      finish: (ctx, req, outcome) => finishRequest(this.telemetry, ctx, req, outcome),
+      started: (ctx) => this.live.started(ctx),
+      finish: (ctx, req, outcome) => this.finished(ctx, req, outcome),
       connect: (authority, downstream, ctx, ready) => this.tunnels.outbound(authority, downstream, ctx, ready),
       log: opts.log,
     };
     const inboundEdge: EdgeOptions = {
       direction: "inbound",
-      handler: () => this.routers?.inbound.handler ?? notReady,
+      handler: () => this.routers?.handlers.inbound ?? notReady,
       source: (headers) => decodePeer(headers[PEER_HEADER]) ?? UNKNOWN_PEER,
       responseHeaders: (_ctx, headers) => {
         headers[PEER_HEADER] = encodePeer(opts.self);
         return headers;
       },
-      finish: (ctx, req, outcome) => finishRequest(this.telemetry, ctx, req, outcome),
+      started: (ctx) => this.live.started(ctx),
+      finish: (ctx, req, outcome) => this.finished(ctx, req, outcome),
       connect: (authority, downstream, ctx, ready) => this.tunnels.inbound(authority, downstream, ctx, ready),
       log: opts.log,
     };
@@ -168,6 +196,12 @@ export class DataPlane {
     }
   }
 
+  /** Reports a finished request: metrics, access log, live deltas, and its span when sampled. */
+  private finished(ctx: RequestContext, req: ProxyRequest, outcome: RequestOutcome): void {
+    finishRequest(this.telemetry, ctx, req, outcome);
+    if (ctx.span !== undefined) this.opts.tracer?.end(ctx, req, outcome);
+  }
+
   /** Closes the listeners; with `drainMs`, requests in flight get that long to finish first. */
   async stop(drainMs = 0): Promise<void> {
     await Promise.all(this.servers.map((s) => (s.closeAll ? s.closeAll(drainMs) : new Promise<void>((resolve) => s.close(() => resolve())))));
@@ -177,3 +211,8 @@ export class DataPlane {
 
 /** Before the first snapshot: nothing is routable yet. */
 const notReady = () => Promise.reject(new NotReadyError("the proxy has no configuration yet"));
+
+/** The host of a cluster name `outbound|port|subset|host`. */
+function clusterHost(cluster: string): string {
+  return cluster.slice(cluster.lastIndexOf("|") + 1);
+}

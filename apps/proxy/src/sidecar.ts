@@ -6,6 +6,8 @@ import type { AdminServer, AdminSource } from "./admin/admin-server";
 import type { ClusterStatus } from "./admin/cluster-status";
 import { ConfigClient } from "./control/config-client";
 import { DataPlane } from "./proxy";
+import { createOtlpExporter } from "./tracing/otlp-exporter";
+import { Tracer } from "./tracing/tracer";
 
 /** Reported in the Hello and proxy status. */
 export const PROXY_VERSION = "trellis-proxy/0.1.0";
@@ -29,8 +31,10 @@ export interface Sidecar {
 export async function startSidecar(opts: ProxyOptions, log: Logger): Promise<Sidecar> {
   if (opts.mode === "gateway") throw new Error("--mode gateway is not available yet: gateway mode arrives with the ingress gateway (issue 6); run as a sidecar");
   const self: PeerInfo = { workload: opts.workload, app: opts.service, version: opts.labels["version"] ?? "unknown", namespace: opts.namespace };
+  const tracer = opts.otlpEndpoint === "off" ? undefined : new Tracer({ self, exporter: createOtlpExporter(opts.otlpEndpoint), proxyVersion: PROXY_VERSION, log });
   const dataPlane = new DataPlane({
     self,
+    tracer,
     bind: opts.bind,
     appHost: "127.0.0.1",
     appPort: opts.appPort,
@@ -55,6 +59,7 @@ export async function startSidecar(opts: ProxyOptions, log: Logger): Promise<Sid
     },
     dataDir: opts.dataDir,
     apply: (snapshot) => dataPlane.apply(snapshot),
+    telemetry: { takeDelta: () => dataPlane.live.take(), takeTapEvents: () => dataPlane.tap.take(), setTaps: (taps) => dataPlane.tap.setTaps(taps) },
     log,
   });
   config.on("applied", (s, source) => {
@@ -86,7 +91,9 @@ export async function startSidecar(opts: ProxyOptions, log: Logger): Promise<Sid
     clusters: () => clusterStatus(dataPlane),
     stats: () => {
       const s = config.status();
-      return { "control_plane.connected": s.connected ? 1 : 0, "control_plane.reconnects": s.reconnects, "access_log.dropped": dataPlane.accessLog.dropped, clusters: [...dataPlane.states.all()].length };
+      const t = tracer?.stats;
+      const tracing: Record<string, number> = t ? { "tracing.spans_exported": t.exported, "tracing.spans_dropped": t.dropped, "tracing.spans_failed": t.failed, "tracing.spans_queued": t.queued } : {};
+      return { "control_plane.connected": s.connected ? 1 : 0, "control_plane.reconnects": s.reconnects, "access_log.dropped": dataPlane.accessLog.dropped, "tap.running": dataPlane.tap.running.length, "tap.dropped": dataPlane.tap.dropped, ...tracing, clusters: [...dataPlane.states.all()].length };
     },
   };
   const admin = await startAdminServer({ host: opts.bind, port: opts.adminPort, source, log });
@@ -100,6 +107,7 @@ export async function startSidecar(opts: ProxyOptions, log: Logger): Promise<Sid
       await config.stop();
       await dataPlane.stop(drainMs);
       await admin.close();
+      await tracer?.shutdown();
       dataPlane.accessLog.flush();
     },
   };

@@ -91,12 +91,12 @@ export class TcpTunnels {
 
   /** Telemetry of one connection's life: opened, bytes every `bytesEveryMs`, closed. */
   private reporter(): TcpReporter {
-    const { metrics } = this.deps.telemetry;
+    const sinks = this.deps.telemetry;
     let timer: NodeJS.Timeout | undefined;
     return {
       opened: (ctx) => {
-        recordTcpOpen(metrics, ctx);
-        timer = setInterval(() => recordTcpBytes(metrics, ctx, { sent: ctx.responseBytes, received: ctx.requestBytes }), this.deps.bytesEveryMs ?? TCP_BYTES_EVERY_MS);
+        recordTcpOpen(sinks, ctx);
+        timer = setInterval(() => recordTcpBytes(sinks, ctx, { sent: ctx.responseBytes, received: ctx.requestBytes }), this.deps.bytesEveryMs ?? TCP_BYTES_EVERY_MS);
         timer.unref();
       },
       closed: (ctx, bytes) => {

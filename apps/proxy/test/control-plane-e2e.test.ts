@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { startHttpApp } from "./helpers/apps";
+import { eventually } from "./helpers/client";
 import type { TestServer } from "./helpers/apps";
 import { applyResources, spawnControlPlane, waitForProxyStatus } from "./helpers/control-plane";
 import type { ControlProcess } from "./helpers/control-plane";
@@ -25,20 +26,6 @@ function get(port: number, hostHeader: string, p = "/"): Promise<{ status: numbe
   });
 }
 
-async function eventually<T>(what: string, f: () => Promise<T | undefined>, ms = 15_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await f();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${String(last)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 const svc = (name: string) => ({ kind: "Service", metadata: { name, namespace: "default" }, spec: { ports: [{ name: "http", port: 9080, protocol: "http" }] } });
 const policy = { kind: "DestinationPolicy", metadata: { name: "reviews", namespace: "default" }, spec: { host: "reviews", subsets: [{ name: "v1", labels: { version: "v1" } }, { name: "v2", labels: { version: "v2" } }] } };

@@ -118,6 +118,11 @@ export class CircuitBreaker {
     });
   }
 
+  /** maxRequests (Infinity when unlimited). */
+  get requestLimit(): number {
+    return this.maxRequests;
+  }
+
   stats(): CircuitBreakerStats {
     return {
       activeRequests: this.activeRequests,

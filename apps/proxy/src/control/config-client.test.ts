@@ -259,4 +259,31 @@ describe("ConfigClient", () => {
     await new Promise((r) => setTimeout(r, 100));
     assert.equal(cp.streams.length, 1, "no reconnect after stop");
   });
+
+  test("live tap: a TapControl reaches setTaps, events go out on their own beat, and a stream's end stops every tap", async () => {
+    const cp = await fakeControlPlane();
+    const taps: string[][] = [];
+    let pending = [{ tapIds: ["t1"], direction: 1, startUnixMs: 1, durationMs: 2, sourceWorkload: "", sourceNamespace: "", destinationService: "reviews", destinationNamespace: "default", destinationWorkload: "", method: "GET", authority: "", path: "/", status: 200, grpcStatus: "", responseFlags: "-", route: "", mtls: false, requestBytes: 0, responseBytes: 0, requestHeaders: {}, traceId: "" }];
+    const telemetry = {
+      takeDelta: () => ({ intervalMs: 1000, strings: [""], requests: [], tcp: [], saturation: [] }),
+      takeTapEvents: () => pending.splice(0),
+      setTaps: (specs: { id: string }[]) => void taps.push(specs.map((t) => t.id)),
+      intervalMs: 60_000,
+      tapIntervalMs: 20,
+    };
+    const { client } = setup({ telemetry });
+    const c = client(`127.0.0.1:${cp.port}`);
+    await c.start();
+    await cp.hello(0);
+    cp.streams[0]!.call.write({ message: { $case: "tap", value: { taps: [{ id: "t1", sampleRate: 1, maxPerSecond: 10, ttlMs: 5000 }] } } });
+    await waitFor("setTaps", () => taps.length === 1);
+    assert.deepEqual(taps, [["t1"]]);
+    const sent = await waitFor("the tap events", () => cp.streams[0]!.received.find((m) => m.message?.$case === "tapEvents")?.message);
+    assert.equal(sent.$case === "tapEvents" && sent.value.events[0]?.destinationService, "reviews");
+    assert.equal(pending.length, 0);
+    cp.goodbye(0, "TRELLIS_TEST", "bye");
+    await waitFor("the taps stopped", () => taps.length === 2);
+    assert.deepEqual(taps[1], []);
+    pending = [];
+  });
 });

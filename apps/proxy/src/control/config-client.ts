@@ -2,7 +2,7 @@ import { EventEmitter } from "node:events";
 import * as grpc from "@grpc/grpc-js";
 import type { Snapshot } from "@trellis/config";
 import { ConfigDiscoveryClient } from "@trellis/proto";
-import type { ControlMessage, Goodbye, Hello, Snapshot as SnapshotMessage } from "@trellis/proto";
+import type { ControlMessage, Goodbye, Hello, Snapshot as SnapshotMessage, TapEvent, TapSpec, TelemetryDelta } from "@trellis/proto";
 import type { Logger } from "../core/log";
 import { Backoff, sleep } from "./backoff";
 import { channelReady } from "./channel-ready";
@@ -45,6 +45,22 @@ export interface ConfigClientOptions {
   };
   /** Longest one connection attempt may take, ms (default 10000). */
   connectTimeoutMs?: number;
+  /** What the proxy reports on the stream (live deltas, tap events); nothing when absent. */
+  telemetry?: StreamTelemetry;
+}
+
+/** The telemetry side of the stream: the proxy's collectors, polled by the client while a stream is up. */
+export interface StreamTelemetry {
+  /** What accumulated since the last call; the client assigns the sequence. Not called while the stream is down or backed up, so nothing is lost then. */
+  takeDelta(): Omit<TelemetryDelta, "sequence">;
+  /** Tap events waiting to go out (at most one TapEvents message's worth per call). */
+  takeTapEvents?(): TapEvent[];
+  /** The live taps the control plane wants now (replaces the previous list; [] when a stream ends). */
+  setTaps?(taps: TapSpec[]): void;
+  /** How often deltas go out, ms (default 1000). */
+  intervalMs?: number;
+  /** How often waiting tap events go out, ms (default 500). */
+  tapIntervalMs?: number;
 }
 
 /** A refused snapshot. */
@@ -82,6 +98,8 @@ export interface ConfigClientEvents {
 }
 
 const MAX_NACK_REASON = 2000;
+/** A refused telemetry message is logged at most this often. */
+const REJECTION_LOG_EVERY_MS = 60_000;
 /** While the control plane stays unreachable, an info line this often (each attempt is a debug line). */
 const OUTAGE_LOG_EVERY_MS = 60_000;
 
@@ -118,6 +136,7 @@ export class ConfigClient extends EventEmitter<ConfigClientEvents> {
   private readonly backoff: Backoff;
   private readonly log: Logger;
   private readonly proxyId: string;
+  private lastRejectionLog = 0;
 
   constructor(private readonly options: ConfigClientOptions) {
     super();
@@ -242,7 +261,9 @@ export class ConfigClient extends EventEmitter<ConfigClientEvents> {
       this.stream = stream;
       this.log.info("connected to the control plane", { target: this.options.target, lastVersion: this.snapshot?.version, reconnects: this.reconnects });
       this.emit("connected");
+      const stopTelemetry = this.startTelemetry(stream);
       const end = await stream.ended;
+      stopTelemetry();
       this.emit("disconnected", end);
       return { connected: true, upMs: Date.now() - stream.openedAt, end };
     } finally {
@@ -273,7 +294,44 @@ export class ConfigClient extends EventEmitter<ConfigClientEvents> {
       this.processing = next.catch((err: unknown) => this.log.error("snapshot handling failed", { error: errorText(err) }));
     } else if (msg?.$case === "goodbye") {
       this.onGoodbye(msg.value);
+    } else if (msg?.$case === "telemetryRejected") {
+      const now = Date.now();
+      if (now - this.lastRejectionLog >= REJECTION_LOG_EVERY_MS) {
+        this.lastRejectionLog = now;
+        this.log.warn("the control plane refused telemetry", { sequence: msg.value.sequence, reason: msg.value.reason });
+      }
+    } else if (msg?.$case === "tap") {
+      this.options.telemetry?.setTaps?.(msg.value.taps);
     }
+  }
+
+  /** Sends a delta (and pending tap events) every interval while `stream` is up; returns the stop function. */
+  private startTelemetry(stream: ConfigStream): () => void {
+    const t = this.options.telemetry;
+    if (!t) return () => {};
+    let sequence = 0;
+    const tick = (): void => {
+      if (!stream.canSend) return; // keep summing: the next delta covers the gap
+      const delta = t.takeDelta();
+      if (delta.requests.length === 0 && delta.tcp.length === 0 && delta.saturation.every((r) => r.inFlight === 0 && r.overflows === 0)) return;
+      stream.send({ $case: "telemetry", value: { sequence: ++sequence, ...delta } });
+    };
+    // Tap events on a faster beat of their own, so a watcher sees a request about as it happens;
+    // with deltas that stays within the control plane's 5 telemetry messages a second.
+    const tapTick = (): void => {
+      if (!stream.canSend) return; // events wait in the recorder's bounded buffer
+      const events = t.takeTapEvents?.() ?? [];
+      if (events.length > 0) stream.send({ $case: "tapEvents", value: { events } });
+    };
+    const timer = setInterval(tick, t.intervalMs ?? 1000);
+    timer.unref();
+    const tapTimer = t.takeTapEvents ? setInterval(tapTick, t.tapIntervalMs ?? 500) : undefined;
+    tapTimer?.unref();
+    return () => {
+      clearInterval(timer);
+      clearInterval(tapTimer);
+      t.setTaps?.([]);
+    };
   }
 
   private onGoodbye(g: Goodbye): void {

@@ -18,6 +18,7 @@ export class ConfigStream {
   readonly openedAt = Date.now();
   private readonly call: ClientDuplexStream<ProxyMessage, ControlMessage>;
   private endedWith: StreamEnd | undefined;
+  private backedUp = false;
   /** Resolves when the stream ended. */
   readonly ended: Promise<StreamEnd>;
 
@@ -49,6 +50,23 @@ export class ConfigStream {
 
   nack(version: string, reason: string): void {
     if (!this.endedWith) this.call.write({ message: { $case: "nack", value: { version, reason } } });
+  }
+
+  /** Whether a telemetry message would go out now: the stream is up and gRPC's buffer is not full. */
+  get canSend(): boolean {
+    return !this.endedWith && !this.backedUp;
+  }
+
+  /**
+   * Sends telemetry (deltas, tap events). The caller checks `canSend` first and keeps its data
+   * otherwise: telemetry waits for a drained stream instead of piling up in gRPC's buffer.
+   */
+  send(message: Extract<ProxyMessage["message"], { $case: "telemetry" | "tapEvents" }>): void {
+    if (this.endedWith) return;
+    if (!this.call.write({ message })) {
+      this.backedUp = true;
+      this.call.once("drain", () => (this.backedUp = false));
+    }
   }
 
   /** Ends the stream from this side (status CANCELLED). */

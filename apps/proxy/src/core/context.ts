@@ -32,6 +32,18 @@ export interface RouteTarget {
   cluster: string;
 }
 
+/** The span a sampled request is recorded as, from the tracing layer until the request finishes. */
+export interface ActiveSpan {
+  /** 32 lower-case hex digits. */
+  traceId: string;
+  /** This proxy's span: 16 lower-case hex digits. */
+  spanId: string;
+  /** The caller's span, when the request continued a trace. */
+  parentSpanId: string | undefined;
+  /** The W3C `tracestate` that came with the parent, kept on the span as OpenTelemetry does. */
+  traceState: string | undefined;
+}
+
 /**
  * Per-request state shared by the layers of one request. Layers write only the fields they
  * own (the route layer `route`, the cluster layer `target` and `upstreamAddress`, the edge the
@@ -64,6 +76,8 @@ export class RequestContext {
   responseBytes = 0;
   /** The failure that became a local reply, if any. */
   error: ProxyError | undefined;
+  /** Set by the tracing layer when the request is sampled; read (and cleared) when it finishes. */
+  span: ActiveSpan | undefined = undefined;
 
   constructor(
     readonly direction: Direction,

@@ -28,6 +28,8 @@ export interface EdgeOptions {
   responseHeaders?(ctx: RequestContext, headers: Headers): Headers;
   /** A CONNECT tunnel request (TCP through the mesh). */
   connect?(authority: string, downstream: Duplex, ctx: RequestContext, ready: (status: number) => boolean): void;
+  /** Called once per request as it enters the handler (in-flight counts); `finish` follows. */
+  started?(ctx: RequestContext): void;
   /** Called once per request when the response is finished or abandoned. */
   finish(ctx: RequestContext, req: ProxyRequest, outcome: RequestOutcome): void;
   log: Logger;
@@ -43,6 +45,7 @@ export function isGrpc(contentType: string | string[] | undefined): boolean {
  * 500 for a bug (logged; the process stays up).
  */
 export async function dispatch(opts: EdgeOptions, req: ProxyRequest, ctx: RequestContext, signal: AbortSignal): Promise<ProxyResponse> {
+  opts.started?.(ctx);
   try {
     const res = await opts.handler()(req, ctx, signal);
     if (opts.responseHeaders) res.headers = opts.responseHeaders(ctx, res.headers);

@@ -1,7 +1,9 @@
 import type { RequestContext } from "../core/context";
 import type { Logger } from "../core/log";
 import type { AccessLog, AccessLogRequest } from "./access-log";
+import type { LiveDeltas } from "./live-deltas";
 import type { ProxyMetrics } from "./metrics";
+import type { TapRecorder } from "./tap-recorder";
 import { recordRequest, recordTcpClose } from "./request-record";
 import type { RequestOutcome, TcpBytes } from "./request-record";
 
@@ -9,6 +11,10 @@ import type { RequestOutcome, TcpBytes } from "./request-record";
 export interface Telemetry {
   metrics: ProxyMetrics;
   accessLog: AccessLog;
+  /** Per-second deltas for the control plane's live graph (absent in tests that do not need them). */
+  live?: LiveDeltas | undefined;
+  /** Live taps the control plane asked for (absent in tests that do not need them). */
+  tap?: TapRecorder | undefined;
   /** Where a failure to record (a bug) is reported; it never reaches the request path. */
   log?: Logger | undefined;
 }
@@ -27,6 +33,9 @@ export function finishRequest(telemetry: Telemetry, ctx: RequestContext, req: Ac
   finished.add(ctx);
   try {
     recordRequest(telemetry.metrics, ctx, outcome);
+    telemetry.live?.request(ctx, outcome);
+    // With no tap running this test is all a request pays.
+    if (telemetry.tap?.active) telemetry.tap.record(ctx, req, outcome);
   } catch (err) {
     telemetry.log?.error("recording request metrics failed", { error: String(err) });
   }
@@ -38,7 +47,7 @@ export function finishTcp(telemetry: Telemetry, ctx: RequestContext, bytes: TcpB
   if (finished.has(ctx)) return;
   finished.add(ctx);
   try {
-    recordTcpClose(telemetry.metrics, ctx, bytes);
+    recordTcpClose(telemetry, ctx, bytes);
   } catch (err) {
     telemetry.log?.error("recording TCP metrics failed", { error: String(err) });
   }

@@ -133,10 +133,10 @@ describe("TCP", () => {
     const m = new ProxyMetrics();
     const ctx = routedContext("inbound", "tcp");
     ctx.connectionSecurity = "mutual_tls";
-    recordTcpOpen(m, ctx);
-    recordTcpBytes(m, ctx, { sent: 100, received: 10 });
-    recordTcpClose(m, ctx, { sent: 250, received: 10 });
-    recordTcpClose(m, ctx, { sent: 999, received: 999 });
+    recordTcpOpen({ metrics: m }, ctx);
+    recordTcpBytes({ metrics: m }, ctx, { sent: 100, received: 10 });
+    recordTcpClose({ metrics: m }, ctx, { sent: 250, received: 10 });
+    recordTcpClose({ metrics: m }, ctx, { sent: 999, received: 999 });
     const one = async (name: string) => {
       const v = await series(m, name);
       assert.equal(v.length, 1, name);

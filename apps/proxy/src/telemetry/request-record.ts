@@ -1,7 +1,9 @@
 import type { PeerInfo, RequestContext } from "../core/context";
 import { UNKNOWN_PEER } from "../core/context";
+import type { LiveDeltas } from "./live-deltas";
 import type { ProxyMetrics } from "./metrics";
 import { formatResponseFlags } from "./response-flags";
+import { serviceParts } from "./service-parts";
 
 /**
  * Turns a finished request (or a TCP connection) into Istio's standard metrics, every label
@@ -53,27 +55,35 @@ export function recordRequest(metrics: ProxyMetrics, ctx: RequestContext, outcom
 /** Byte totals already counted per connection, so callers can always pass running totals. */
 const reported = new WeakMap<RequestContext, { sent: number; received: number; closed: boolean }>();
 
-export function recordTcpOpen(metrics: ProxyMetrics, ctx: RequestContext): void {
-  metrics.tcp(peerLabelValues(ctx)).opened.inc();
+/** Where TCP connections are counted: the Prometheus series and, when the proxy sends them, the live deltas. */
+export interface TcpSinks {
+  metrics: ProxyMetrics;
+  live?: LiveDeltas | undefined;
+}
+
+export function recordTcpOpen(sinks: TcpSinks, ctx: RequestContext): void {
+  sinks.metrics.tcp(peerLabelValues(ctx)).opened.inc();
+  sinks.live?.tcpOpened(ctx);
 }
 
 /** Adds the bytes moved since the last report; call periodically on long connections so rates show before they close. */
-export function recordTcpBytes(metrics: ProxyMetrics, ctx: RequestContext, totals: TcpBytes): void {
-  addTcpBytes(metrics, ctx, totals, false);
+export function recordTcpBytes(sinks: TcpSinks, ctx: RequestContext, totals: TcpBytes): void {
+  addTcpBytes(sinks, ctx, totals, false);
 }
 
 /** Counts the close and the bytes not yet reported. A second call for the same connection is ignored. */
-export function recordTcpClose(metrics: ProxyMetrics, ctx: RequestContext, totals: TcpBytes): void {
-  addTcpBytes(metrics, ctx, totals, true);
+export function recordTcpClose(sinks: TcpSinks, ctx: RequestContext, totals: TcpBytes): void {
+  addTcpBytes(sinks, ctx, totals, true);
 }
 
-function addTcpBytes(metrics: ProxyMetrics, ctx: RequestContext, totals: TcpBytes, close: boolean): void {
+function addTcpBytes(sinks: TcpSinks, ctx: RequestContext, totals: TcpBytes, close: boolean): void {
   let r = reported.get(ctx);
   if (r === undefined) reported.set(ctx, (r = { sent: 0, received: 0, closed: false }));
   if (r.closed) return;
   const sent = nonNegative(totals.sent) - r.sent;
   const received = nonNegative(totals.received) - r.received;
-  const s = metrics.tcp(peerLabelValues(ctx));
+  const s = sinks.metrics.tcp(peerLabelValues(ctx));
+  sinks.live?.tcpBytes(ctx, Math.max(0, sent), Math.max(0, received), close);
   if (sent > 0) {
     s.sentBytes.inc(sent);
     r.sent += sent;
@@ -118,16 +128,6 @@ function peerLabelValues(ctx: RequestContext): string[] {
     formatResponseFlags(ctx.flags),
     outbound ? UNKNOWN : ctx.connectionSecurity,
   ];
-}
-
-const FQDN = /^([^.]+)\.([^.]+)\.svc(?:\.cluster\.local)?$/;
-
-/** `[name, namespace]` of a destination host: `reviews.default` (canonical) or its `.svc[.cluster.local]` forms. */
-function serviceParts(host: string): [string, string] {
-  const dot = host.indexOf(".");
-  if (dot > 0 && dot < host.length - 1 && host.indexOf(".", dot + 1) === -1) return [host.slice(0, dot), host.slice(dot + 1)];
-  const m = FQDN.exec(host);
-  return m ? [m[1]!, m[2]!] : [host, UNKNOWN];
 }
 
 const GRPC_CODE = /^(?:[0-9]|1[0-6])$/;

@@ -92,3 +92,22 @@ export async function until(ok: () => boolean, what: string, ms = 3_000): Promis
     await sleep(10);
   }
 }
+
+/**
+ * Polls `f` until it returns a value (not undefined); a throw counts as "not yet" and is kept for
+ * the timeout message. For state that settles asynchronously: pushes, telemetry, registrations.
+ */
+export async function eventually<T>(what: string, f: () => Promise<T | undefined>, ms = 20_000, everyMs = 100): Promise<T> {
+  const deadline = Date.now() + ms;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await f();
+      if (v !== undefined) return v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${String(last)}`);
+    await sleep(everyMs);
+  }
+}
