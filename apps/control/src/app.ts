@@ -12,7 +12,14 @@ import { EndpointRepo } from "./registry/endpoint-repo";
 import { Housekeeping } from "./registry/housekeeping";
 import { ProxyStatusRepo } from "./registry/proxy-status-repo";
 import { ResourceStore } from "./revisions/store";
+import { GraphService } from "./telemetry/graph-service";
+import { LiveTelemetry } from "./telemetry/live/live-telemetry";
+import { PrometheusSource } from "./telemetry/prometheus/prometheus-source";
+import { PgTapBus } from "./telemetry/tap/pg-tap-bus";
+import { LocalTapBus } from "./telemetry/tap/tap-bus";
+import { TapHub } from "./telemetry/tap/tap-hub";
 import type { ControlServices } from "./services";
+import { TraceService } from "./telemetry/traces/trace-service";
 
 /** A running control-plane replica. */
 export interface ControlPlane {
@@ -51,7 +58,13 @@ export async function startControlPlane(env: Env, log: Logger): Promise<ControlP
     },
     list: () => endpointRepo.list(),
   };
+  const live = new LiveTelemetry({ maxSeries: env.TRELLIS_TELEMETRY_MAX_SERIES, memoryBytes: env.TRELLIS_TELEMETRY_MEMORY_MB * 1024 * 1024 }, log.child({ module: "telemetry" }));
+  await live.start(env.DATABASE_URL, replicaId);
+  // Taps reach every replica's proxies and their events the watcher's replica (tap-bus.ts).
+  const tapBus = env.DATABASE_URL ? await PgTapBus.start(env.DATABASE_URL, replicaId, log) : new LocalTapBus();
+  const tap = new TapHub({ replicaId, bus: tapBus, pushTaps: (taps) => distribution.setTaps(taps), log });
   const distribution = new ConfigDiscoveryServer({
+    telemetry: { delta: (sender, delta) => live.delta(sender, delta), tapEvents: (sender, events) => tap.tapEvents(sender, events) },
     source: { snapshot: () => store.snapshot() },
     registry,
     statusSink: statusRepo,
@@ -77,13 +90,22 @@ export async function startControlPlane(env: Env, log: Logger): Promise<ControlP
     distribution.notifyChanged(e.type === "endpoints" ? "endpoints" : e.revision >= 0 ? "config" : "all");
   });
 
+  const traces = new TraceService({ db, retentionMs: env.TRELLIS_TRACE_RETENTION_HOURS * 3_600_000, maxBodyBytes: env.TRELLIS_OTLP_MAX_BODY_BYTES, log: log.child({ module: "traces" }) });
+  traces.retention.start();
+  // Windows older than the live window (after a restart, a replay of yesterday) come from Prometheus when there is one.
+  const history = env.PROMETHEUS_URL
+    ? new PrometheusSource({ url: env.PROMETHEUS_URL, timeoutMs: env.TRELLIS_PROMETHEUS_TIMEOUT_MS, maxSeries: env.TRELLIS_TELEMETRY_MAX_SERIES, log: log.child({ module: "prometheus" }) })
+    : undefined;
   const services: ControlServices = {
     store,
     replicaId,
     endpoints: { list: (f) => endpointRepo.list(f ?? {}) },
     proxies: { status: (f) => proxyStatus(statusRepo, distribution, f ?? {}) },
+    tap,
+    telemetry: new GraphService(live, { resources: async () => (await store.snapshot()).resources, endpoints: () => endpointRepo.list() }, history),
+    traces,
   };
-  const api = createApiServer({ services, log, ready: async () => void (await db.sql("SELECT 1")) });
+  const api = createApiServer({ services, log, ready: async () => void (await db.sql("SELECT 1")), otlp: (req, res) => traces.receiver.handle(req, res) });
   const grpcPort = await distribution.listen(`${env.TRELLIS_HOST}:${env.TRELLIS_GRPC_PORT}`);
   const apiPort = await listen(api, env.TRELLIS_HOST, env.TRELLIS_API_PORT);
 
@@ -104,7 +126,11 @@ export async function startControlPlane(env: Env, log: Logger): Promise<ControlP
         api.close(() => resolve());
         api.closeAllConnections();
       });
+      tap.close();
       await distribution.close();
+      await tapBus.close();
+      await live.close();
+      await traces.retention.stop();
       await bus.close();
       await db.close();
     },

@@ -26,6 +26,21 @@ const EnvSchema = z.object({
   TRELLIS_PUSH_DEBOUNCE_MS: z.coerce.number().int().min(0).default(10),
   /** Longest a push may be delayed by a continuing burst, in ms. */
   TRELLIS_PUSH_MAX_DELAY_MS: z.coerce.number().int().min(0).default(100),
+  /** Most distinct series (reporter, kind, both sides, route) the live window keeps; past it new ones fold into an overflow series. */
+  TRELLIS_TELEMETRY_MAX_SERIES: z.coerce.number().int().min(100).default(20_000),
+  /** Memory budget of the live window's time slots, MiB; past it the oldest slots go early. */
+  TRELLIS_TELEMETRY_MEMORY_MB: z.coerce.number().int().min(8).default(256),
+  /** How long spans received on /v1/traces are kept, in hours (fractions allowed). */
+  TRELLIS_TRACE_RETENTION_HOURS: z.coerce.number().positive("must be a number of hours above 0").default(24),
+  /** Largest OTLP export body accepted on /v1/traces, in bytes (before and after gunzip); larger is 413. */
+  TRELLIS_OTLP_MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(8 * 1024 * 1024),
+  /**
+   * Base URL of a Prometheus server that scrapes the proxies' /metrics (e.g. http://prometheus:9090);
+   * when set, graph and golden-signal windows older than the live window are read from it. Unset: no history.
+   */
+  PROMETHEUS_URL: z.string().url("PROMETHEUS_URL must be an http(s):// URL of a Prometheus server").optional(),
+  /** Longest wait for one Prometheus query, in ms. */
+  TRELLIS_PROMETHEUS_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
   /** debug | info | warn | error */
   TRELLIS_LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
 });

@@ -1,4 +1,5 @@
 import http from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 import type { Logger } from "./log";
@@ -9,13 +10,15 @@ export interface ApiServerOptions {
   services: ControlServices;
   /** Readiness probe: resolves when the database answers. */
   ready: () => Promise<void>;
+  /** The OTLP/HTTP trace receiver, served on /v1/traces (the path every OTLP exporter posts to). */
+  otlp?: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
   log: Logger;
 }
 
 /** Largest request body the API accepts (a large `apply` of a whole mesh fits). */
 const MAX_BODY_BYTES = 16 * 1024 * 1024;
 
-/** The control plane's HTTP API: tRPC under /trpc, plus /healthz and /readyz for orchestrators. */
+/** The control plane's HTTP API: tRPC under /trpc, OTLP traces on /v1/traces, /healthz and /readyz for orchestrators. */
 export function createApiServer(opts: ApiServerOptions): http.Server {
   const trpc = createHTTPHandler({
     router: appRouter,
@@ -40,6 +43,7 @@ export function createApiServer(opts: ApiServerOptions): http.Server {
       return;
     }
     if (url.startsWith("/trpc/")) return trpc(req, res);
+    if (opts.otlp && (url === "/v1/traces" || url.startsWith("/v1/traces?"))) return opts.otlp(req, res);
     res.writeHead(404, { "content-type": "application/json" }).end(JSON.stringify({ error: `no route for ${url}; the API is under /trpc/` }));
   });
 }

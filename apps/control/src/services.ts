@@ -1,6 +1,9 @@
 import type { Endpoint } from "@trellis/config";
 import type { ProxySyncStatus } from "./distribution/ports";
 import type { ResourceStore } from "./revisions/store";
+import type { GraphService } from "./telemetry/graph-service";
+import type { TapService } from "./telemetry/tap/tap-hub";
+import type { TraceApi } from "./telemetry/traces/trace-service";
 
 /** The control plane's modules as the API sees them (wired in app.ts). */
 export interface ControlServices {
@@ -10,4 +13,10 @@ export interface ControlServices {
   /** Sync status of every proxy, whichever replica holds its stream. */
   proxies: { status(filter?: { namespace?: string; service?: string }): Promise<ProxySyncStatus[]> };
   replicaId: string;
+  /** The live window: graph, golden signals, ingest stats. */
+  telemetry: GraphService;
+  /** Live tap: request summaries matching a filter, from every proxy of every replica. */
+  tap: TapService;
+  /** Spans received over OTLP: search, one trace as a tree, receiver and retention counters. */
+  traces: TraceApi;
 }

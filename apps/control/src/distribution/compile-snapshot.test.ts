@@ -195,6 +195,18 @@ describe("compileSnapshot", () => {
     assert.equal(again.snapshot().outbound.hosts.find((h) => h.host === "reviews.default")?.clusters[0]?.endpoints[0]?.port, 16006);
   });
 
+  test("tracing carries the proxy's own Service's sampling rate, the default when unset, and changes the version", () => {
+    const sampled = mesh().map((x) => (x.kind === "Service" && x.metadata.name === "reviews" ? svc("reviews", "default", { traceSampling: 100 }) : x));
+    assert.deepEqual(compileSnapshot(sampled, endpoints(), proxy("reviews", { version: "v2" }), 1).tracing, { samplingPercent: 100 });
+    assert.deepEqual(compileSnapshot(sampled, endpoints(), proxy("details"), 1).tracing, { samplingPercent: 1 }, "Service default");
+    assert.deepEqual(compileSnapshot([], [ep("default", "lonely", "lonely-a", {}, "10.1.1.1")], proxy("lonely"), 1).tracing, { samplingPercent: 1 }, "no Service defined");
+    assert.notEqual(compileSnapshot(sampled, endpoints(), proxy("reviews"), 1).version, compileSnapshot(mesh(), endpoints(), proxy("reviews"), 1).version);
+    assert.equal(compileSnapshot(sampled, endpoints(), proxy("details"), 1).version, compileSnapshot(mesh(), endpoints(), proxy("details"), 1).version, "another Service's rate is not this proxy's business");
+    const c = new SnapshotCompiler();
+    c.update({ revision: 1, resources: sampled, endpoints: endpoints() });
+    assert.deepEqual(c.compile(proxy("reviews")).snapshot().tracing, { samplingPercent: 100 });
+  });
+
   test("a workload whose Service is not defined gets listeners from its registered ports", () => {
     const s = compileSnapshot([], [ep("default", "lonely", "lonely-a", {}, "10.1.1.1")], proxy("lonely"), 1);
     assert.deepEqual(s.inbound.listeners, [{ name: "http", port: 9080, targetPort: 9080, protocol: "http" }]);

@@ -1,4 +1,5 @@
-import type { Endpoint, Resource, Snapshot, SnapshotProxy } from "@trellis/config";
+import { DEFAULT_TRACE_SAMPLING_PERCENT } from "@trellis/config";
+import type { Endpoint, Resource, Snapshot, SnapshotProxy, SnapshotTracing } from "@trellis/config";
 import { canonicalJson, sha256Hex } from "./canonical-json";
 import { compileGateways } from "./compile-gateways";
 import { compileInbound } from "./compile-inbound";
@@ -23,9 +24,16 @@ export function compileFromIndex(index: MeshIndex, proxy: SnapshotProxy, revisio
   const scope = outboundScope(index, proxy);
   const names = scope.kind === "all" ? index.hostNames : scope.hosts;
   const hosts = names.flatMap((h) => compileOutboundHost(index, h, proxy.namespace) ?? []);
-  const parts = { proxy: copyProxy(proxy), inbound: compileInbound(index, proxy), gateways: compileGateways(index, proxy) };
+  const parts = { proxy: copyProxy(proxy), inbound: compileInbound(index, proxy), gateways: compileGateways(index, proxy), tracing: compileTracing(index, proxy) };
   const version = snapshotVersion(parts, sha256Hex(outboundJson(hosts.map(canonicalJson))));
-  return { version, revision, proxy: parts.proxy, inbound: parts.inbound, outbound: { hosts }, gateways: parts.gateways };
+  return { version, revision, proxy: parts.proxy, inbound: parts.inbound, outbound: { hosts }, gateways: parts.gateways, tracing: parts.tracing };
+}
+
+/** The proxy's own Service's trace sampling (the default rate for a workload whose Service is not defined). */
+export function compileTracing(index: MeshIndex, proxy: SnapshotProxy): SnapshotTracing {
+  const target = index.targets.get(`${proxy.service}.${proxy.namespace}`);
+  const percent = target?.kind === "service" ? target.service.spec.traceSampling : undefined;
+  return { samplingPercent: percent ?? DEFAULT_TRACE_SAMPLING_PERCENT };
 }
 
 /** Only the identity fields, so extra properties on the argument never leak into the snapshot. */

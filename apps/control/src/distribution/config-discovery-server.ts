@@ -1,9 +1,9 @@
 import * as grpc from "@grpc/grpc-js";
-import type { ControlMessage } from "@trellis/proto";
+import type { ControlMessage, TapSpec } from "@trellis/proto";
 import { silentLogger } from "../log";
 import type { Logger } from "../log";
 import type { ValidHello } from "./parse-hello";
-import type { ConfigSource, EndpointRegistry, ProxySyncStatus, SyncStatusSink } from "./ports";
+import type { ConfigSource, EndpointRegistry, ProxySyncStatus, SyncStatusSink, TelemetrySender, TelemetrySink } from "./ports";
 import { ProxyConnection } from "./proxy-connection";
 import type { ConnectionEvents, IncomingMessage } from "./proxy-connection";
 import { EndpointCache } from "./endpoint-cache";
@@ -18,6 +18,8 @@ export interface ConfigDiscoveryServerOptions {
   registry: EndpointRegistry;
   /** Where sync status changes are recorded in batches; optional. */
   statusSink?: SyncStatusSink;
+  /** Where telemetry deltas and tap events from the proxies go; without one they are refused. */
+  telemetry?: TelemetrySink;
   /** This control-plane replica's id (recorded with registrations and statuses). */
   replicaId: string;
   /** Quiet window for coalescing change notifications, ms (default 50). */
@@ -63,6 +65,8 @@ export class ConfigDiscoveryServer {
   private retryTimer: NodeJS.Timeout | undefined;
   private grpcServer: grpc.Server | undefined;
   private closing = false;
+  /** The live taps every proxy should run (see setTaps). */
+  private taps: TapSpec[] = [];
 
   constructor(private readonly options: ConfigDiscoveryServerOptions) {
     this.log = (options.logger ?? silentLogger).child({ module: "distribution", replica: options.replicaId });
@@ -112,6 +116,16 @@ export class ConfigDiscoveryServer {
     this.coalescer.trigger();
   }
 
+  /**
+   * The live taps every proxy of this replica should run now, replacing the previous list:
+   * sent at once to each connected proxy, and to each that connects later while it is not
+   * empty. Proxies stop a tap that a later list leaves out, or whose ttl passes.
+   */
+  setTaps(taps: TapSpec[]): void {
+    this.taps = taps;
+    for (const conn of this.proxies.values()) if (conn.ready) conn.sendTaps(taps);
+  }
+
   /** Sync status of every proxy connected to this replica, ordered by id. */
   status(): ProxySyncStatus[] {
     return this.tracker.status();
@@ -154,6 +168,13 @@ export class ConfigDiscoveryServer {
       this.tracker.nacked(conn.id, version, reason);
     },
     closed: (conn) => this.onClosed(conn),
+    telemetry: (conn, m) => {
+      const sink = this.options.telemetry;
+      const sender = conn.sender;
+      if (!sender) return "no Hello yet";
+      if (m.$case === "telemetry") return sink ? sink.delta(sender, m.value) : "this control plane does not collect telemetry";
+      return sink?.tapEvents ? sink.tapEvents(sender, m.value) : "no live tap is running";
+    },
   };
 
   private async onHello(conn: ProxyConnection, hello: ValidHello): Promise<void> {
@@ -168,6 +189,7 @@ export class ConfigDiscoveryServer {
     this.log.info("proxy connected", { proxy: id, peer: conn.peer, lastVersion: hello.lastVersion || undefined });
     if (conn.closed) return;
     conn.ready = true;
+    if (this.taps.length > 0) conn.sendTaps(this.taps);
     // The first snapshot goes out with the coalesced recompilation, which also carries the
     // new endpoint to every other proxy: a reconnect storm compiles once, not once per proxy.
     this.notifyChanged();

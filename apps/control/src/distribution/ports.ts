@@ -1,4 +1,5 @@
 import type { Endpoint, Resource } from "@trellis/config";
+import type { TapEvents, TelemetryDelta } from "@trellis/proto";
 
 /**
  * What the distribution service needs from the rest of the control plane, as interfaces the
@@ -66,4 +67,23 @@ export interface ProxySyncStatus {
 export interface SyncStatusSink {
   /** The latest status of every proxy whose status changed since the last call; one call per batch. */
   record(changes: readonly ProxySyncStatus[]): Promise<void>;
+}
+
+/** Who sent a telemetry message: the identity its stream's Hello established. */
+export interface TelemetrySender {
+  /** `namespace/workload`. */
+  proxyId: string;
+  namespace: string;
+  workload: string;
+  service: string;
+  labels: Readonly<Record<string, string>>;
+}
+
+/**
+ * Where proxies' telemetry goes (the live window, the tap hub). Each method returns undefined
+ * when it took the message, or why it refused it (the proxy is told; the stream goes on).
+ */
+export interface TelemetrySink {
+  delta(sender: TelemetrySender, delta: TelemetryDelta): string | undefined;
+  tapEvents?(sender: TelemetrySender, events: TapEvents): string | undefined;
 }

@@ -31,7 +31,7 @@ const snap = (version: string): CompiledSnapshot => ({ version, revision: 1, bod
 function connection() {
   const call = new FakeCall();
   const sent: string[] = [];
-  const events: ConnectionEvents = { hello: async () => {}, sent: (_c, v) => sent.push(v), ack: () => {}, nack: () => {}, closed: () => {} };
+  const events: ConnectionEvents = { hello: async () => {}, sent: (_c, v) => sent.push(v), ack: () => {}, nack: () => {}, telemetry: () => undefined, closed: () => {} };
   const conn = new ProxyConnection(call as unknown as ServerDuplexStream<IncomingMessage, ControlMessage>, events);
   return { call, conn, sent };
 }

@@ -1,10 +1,11 @@
 import { status } from "@grpc/grpc-js";
 import type { ServerDuplexStream } from "@grpc/grpc-js";
 import { SNAPSHOT_CONTENT_TYPE } from "@trellis/proto";
-import type { ControlMessage, ProxyMessage } from "@trellis/proto";
+import type { ControlMessage, ProxyMessage, TapSpec } from "@trellis/proto";
 import { parseHello } from "./parse-hello";
 import type { ValidHello } from "./parse-hello";
 import { ProtocolError } from "./protocol-error";
+import type { TelemetrySender } from "./ports";
 import type { CompiledSnapshot } from "./snapshot-compiler";
 
 /** What the deserializer hands over instead of a ProxyMessage when the bytes do not decode. */
@@ -20,9 +21,23 @@ export interface ConnectionEvents {
   sent(conn: ProxyConnection, version: string): void;
   ack(conn: ProxyConnection, version: string): void;
   nack(conn: ProxyConnection, version: string, reason: string): void;
+  /** A telemetry message arrived; returns why it is refused, or undefined. */
+  telemetry(conn: ProxyConnection, message: TelemetryMessage): string | undefined;
   /** The stream ended, whatever the cause; called once. */
   closed(conn: ProxyConnection): void;
 }
+
+/** A ProxyMessage carrying telemetry rather than config sync. */
+export type TelemetryMessage = Extract<NonNullable<ProxyMessage["message"]>, { $case: "telemetry" | "tapEvents" }>;
+
+/**
+ * Telemetry messages a stream may send: a proxy sends one delta a second (plus tap batches),
+ * so a burst of 10 and 5 a second leave room for catch-up, and a flood costs only a counter.
+ */
+const TELEMETRY_BURST = 10;
+const TELEMETRY_PER_SECOND = 5;
+/** At most one TelemetryRejected per this many ms goes back; the rest are only counted. */
+const REJECTION_NOTICE_EVERY_MS = 1000;
 
 /** Versions remembered per stream for checking ACK/NACKs; far more than a proxy ever leaves unanswered. */
 const REMEMBERED_VERSIONS = 256;
@@ -49,6 +64,12 @@ export class ProxyConnection {
   private waiting: CompiledSnapshot | undefined;
   private inFlight = false;
   private drainPending = false;
+  private telemetryTokens = TELEMETRY_BURST;
+  private telemetryRefilledAt = Date.now();
+  private lastSequence = 0;
+  private lastRejectionNoticeAt = 0;
+  /** Telemetry messages refused on this stream (malformed, out of order, over the rate), for stats. */
+  telemetryRejected = 0;
 
   constructor(
     private readonly call: ServerDuplexStream<IncomingMessage, ControlMessage>,
@@ -66,6 +87,15 @@ export class ProxyConnection {
     return this.hello?.proxy.id ?? "";
   }
 
+  /** Who this stream speaks for, as telemetry senders are named; undefined before the Hello. */
+  get sender(): TelemetrySender | undefined {
+    const p = this.hello?.proxy;
+    if (!p) return undefined;
+    if (this.senderCache?.proxyId !== p.id) this.senderCache = { proxyId: p.id, namespace: p.namespace, service: p.service, workload: this.hello!.endpoint.workload, labels: p.labels };
+    return this.senderCache;
+  }
+  private senderCache: TelemetrySender | undefined;
+
   /** The peer address, for logs. */
   get peer(): string {
     return this.call.getPeer();
@@ -80,6 +110,12 @@ export class ProxyConnection {
       return;
     }
     this.write(snapshot);
+  }
+
+  /** Sends the live taps the proxy should run now (TapControl: the whole list; a few hundred bytes, so no flow control). */
+  sendTaps(taps: TapSpec[]): void {
+    if (this.closed) return;
+    this.call.write({ message: { $case: "tap", value: { taps } } });
   }
 
   /** Sends a Goodbye and ends the stream with a non-OK status. */
@@ -139,7 +175,7 @@ export class ProxyConnection {
       throw new ProtocolError("TRELLIS_MALFORMED_MESSAGE", `could not decode a ProxyMessage: ${msg.error}`, status.INVALID_ARGUMENT);
     }
     const m = msg.message;
-    if (m === undefined) throw new ProtocolError("TRELLIS_EMPTY_MESSAGE", "ProxyMessage has none of hello, ack or nack set", status.INVALID_ARGUMENT);
+    if (m === undefined) throw new ProtocolError("TRELLIS_EMPTY_MESSAGE", "ProxyMessage has none of hello, ack, nack, telemetry or tap_events set", status.INVALID_ARGUMENT);
     if (m.$case === "hello") {
       if (this.helloSeen) throw new ProtocolError("TRELLIS_DUPLICATE_HELLO", "a second Hello on the same stream; open a new stream to change identity", status.FAILED_PRECONDITION);
       this.helloSeen = true;
@@ -149,13 +185,39 @@ export class ProxyConnection {
       });
       return;
     }
-    if (!this.helloSeen) throw new ProtocolError("TRELLIS_HELLO_REQUIRED", `the first message on a stream must be a Hello, not ${m.$case === "ack" ? "an Ack" : "a Nack"}`, status.FAILED_PRECONDITION);
+    if (!this.helloSeen) throw new ProtocolError("TRELLIS_HELLO_REQUIRED", `the first message on a stream must be a Hello, not ${describe(m.$case)}`, status.FAILED_PRECONDITION);
+    if (m.$case === "telemetry" || m.$case === "tapEvents") return this.receiveTelemetry(m);
     const version = m.value.version;
     if (!this.sentVersions.has(version)) {
       throw new ProtocolError("TRELLIS_UNKNOWN_VERSION", `${m.$case === "ack" ? "Ack" : "Nack"} for version '${version}', which was never sent on this stream`, status.FAILED_PRECONDITION);
     }
     if (m.$case === "ack") this.events.ack(this, version);
     else this.events.nack(this, version, m.value.reason || "(no reason given)");
+  }
+
+  /**
+   * Telemetry never ends the stream (config sync matters more): a message over the rate, out
+   * of sequence or refused by the sink is dropped, counted, and the proxy told why (at most
+   * once a second).
+   */
+  private receiveTelemetry(m: TelemetryMessage): void {
+    const now = Date.now();
+    this.telemetryTokens = Math.min(TELEMETRY_BURST, this.telemetryTokens + ((now - this.telemetryRefilledAt) / 1000) * TELEMETRY_PER_SECOND);
+    this.telemetryRefilledAt = now;
+    const sequence = m.$case === "telemetry" ? m.value.sequence : 0;
+    let reason: string | undefined;
+    if (this.telemetryTokens < 1) reason = `more than ${TELEMETRY_PER_SECOND} telemetry messages a second (burst ${TELEMETRY_BURST}); send one delta a second`;
+    else if (m.$case === "telemetry" && sequence <= this.lastSequence) reason = `sequence ${sequence} is not after ${this.lastSequence}: a repeated or reordered delta`;
+    else {
+      this.telemetryTokens -= 1;
+      if (m.$case === "telemetry") this.lastSequence = sequence;
+      reason = this.events.telemetry(this, m);
+    }
+    if (reason === undefined) return;
+    this.telemetryRejected++;
+    if (now - this.lastRejectionNoticeAt < REJECTION_NOTICE_EVERY_MS) return;
+    this.lastRejectionNoticeAt = now;
+    this.call.write({ message: { $case: "telemetryRejected", value: { sequence, reason } } });
   }
 
   /** The proxy half-closed: end our side with OK. */
@@ -169,5 +231,18 @@ export class ProxyConnection {
     this.closed = true;
     this.waiting = undefined;
     this.events.closed(this);
+  }
+}
+
+function describe(kind: NonNullable<ProxyMessage["message"]>["$case"]): string {
+  switch (kind) {
+    case "ack":
+      return "an Ack";
+    case "nack":
+      return "a Nack";
+    case "telemetry":
+      return "a TelemetryDelta";
+    default:
+      return "TapEvents";
   }
 }

@@ -3,7 +3,7 @@ import { canonicalJson, sha256Hex } from "./canonical-json";
 import { compileGateways } from "./compile-gateways";
 import { compileInbound } from "./compile-inbound";
 import { compileOutboundHost, hostVariant } from "./compile-outbound-host";
-import { copyProxy } from "./compile-snapshot";
+import { compileTracing, copyProxy } from "./compile-snapshot";
 import { buildMeshIndex } from "./mesh-index";
 import type { MeshIndex } from "./mesh-index";
 import { outboundScope } from "./outbound-hosts";
@@ -117,7 +117,7 @@ export class SnapshotCompiler {
     const index = this.index;
     if (!index) throw new Error("SnapshotCompiler.compile called before update(): there are no inputs to compile from");
     const out = this.outboundFor(index, proxy);
-    const parts = encodeParts({ proxy: copyProxy(proxy), inbound: compileInbound(index, proxy), gateways: compileGateways(index, proxy) });
+    const parts = encodeParts({ proxy: copyProxy(proxy), inbound: compileInbound(index, proxy), gateways: compileGateways(index, proxy), tracing: compileTracing(index, proxy) });
     const version = encodedVersion(parts, out.digest);
     const revision = this.revision;
     let body: Buffer | undefined;

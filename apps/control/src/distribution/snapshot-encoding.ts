@@ -1,11 +1,11 @@
-import type { Inbound, SnapshotGateway, SnapshotProxy } from "@trellis/config";
+import type { Inbound, SnapshotGateway, SnapshotProxy, SnapshotTracing } from "@trellis/config";
 import { canonicalJson, sha256Hex } from "./canonical-json";
 
 /**
  * How a snapshot becomes a version and a body, shared by compileSnapshot and SnapshotCompiler
  * so both give byte-identical results.
  *
- * version = first 16 hex digits of sha256(canonicalJson({ gateways, inbound, outbound: D, proxy }))
+ * version = first 16 hex digits of sha256(canonicalJson({ gateways, inbound, outbound: D, proxy, tracing }))
  * where D = sha256 of the canonical JSON of `outbound`. Hashing the outbound part by its digest
  * (a Merkle step) lets the compiler hash the large part shared by many proxies once, not once
  * per proxy. `revision` is left out, so a revision that does not touch a proxy's configuration
@@ -17,6 +17,7 @@ export interface SnapshotParts {
   proxy: SnapshotProxy;
   inbound: Inbound;
   gateways: SnapshotGateway[];
+  tracing: SnapshotTracing;
 }
 
 /** Canonical JSON of `{ hosts }` from the canonical JSON of each host, in order. */
@@ -29,10 +30,11 @@ export interface EncodedParts {
   gateways: string;
   inbound: string;
   proxy: string;
+  tracing: string;
 }
 
 export function encodeParts(parts: SnapshotParts): EncodedParts {
-  return { gateways: canonicalJson(parts.gateways), inbound: canonicalJson(parts.inbound), proxy: canonicalJson(parts.proxy) };
+  return { gateways: canonicalJson(parts.gateways), inbound: canonicalJson(parts.inbound), proxy: canonicalJson(parts.proxy), tracing: canonicalJson(parts.tracing) };
 }
 
 /** The snapshot version; see the module comment. */
@@ -42,10 +44,10 @@ export function snapshotVersion(parts: SnapshotParts, outboundDigest: string): s
 
 /**
  * snapshotVersion from parts encoded beforehand: the hashed text is canonicalJson({ gateways,
- * inbound, outbound, proxy }), written out from each part's canonical JSON in sorted key order.
+ * inbound, outbound, proxy, tracing }), written out from each part's canonical JSON in sorted key order.
  */
 export function encodedVersion(e: EncodedParts, outboundDigest: string): string {
-  return sha256Hex(`{"gateways":${e.gateways},"inbound":${e.inbound},"outbound":${JSON.stringify(outboundDigest)},"proxy":${e.proxy}}`).slice(0, 16);
+  return sha256Hex(`{"gateways":${e.gateways},"inbound":${e.inbound},"outbound":${JSON.stringify(outboundDigest)},"proxy":${e.proxy},"tracing":${e.tracing}}`).slice(0, 16);
 }
 
 /**
@@ -54,6 +56,6 @@ export function encodedVersion(e: EncodedParts, outboundDigest: string): string 
  */
 export function encodeSnapshot(e: EncodedParts, outbound: Buffer, revision: number, version: string): Buffer {
   const head = `{"gateways":${e.gateways},"inbound":${e.inbound},"outbound":`;
-  const tail = `,"proxy":${e.proxy},"revision":${canonicalJson(revision)},"version":${JSON.stringify(version)}}`;
+  const tail = `,"proxy":${e.proxy},"revision":${canonicalJson(revision)},"tracing":${e.tracing},"version":${JSON.stringify(version)}}`;
   return Buffer.concat([Buffer.from(head, "utf8"), outbound, Buffer.from(tail, "utf8")]);
 }

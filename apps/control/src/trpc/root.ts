@@ -1,6 +1,10 @@
+import { graphRouter } from "./routers/graph";
+import { metricsRouter } from "./routers/metrics";
 import { resourcesRouter } from "./routers/resources";
 import { revisionsRouter } from "./routers/revisions";
 import { proxiesRouter, servicesRouter } from "./routers/services";
+import { tapRouter } from "./routers/tap";
+import { tracesRouter } from "./routers/traces";
 import { router } from "./trpc";
 
 export const appRouter = router({
@@ -8,6 +12,10 @@ export const appRouter = router({
   revisions: revisionsRouter,
   services: servicesRouter,
   proxies: proxiesRouter,
+  graph: graphRouter,
+  metrics: metricsRouter,
+  tap: tapRouter,
+  traces: tracesRouter,
 });
 
 /** The API's type, imported (type-only) by the dashboard and the CLI. */

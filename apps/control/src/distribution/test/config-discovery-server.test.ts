@@ -263,4 +263,19 @@ describe("ConfigDiscoveryServer over real gRPC", () => {
     assert.equal(end.code, grpc.status.UNAVAILABLE);
     assert.equal(p.goodbye()?.code, "TRELLIS_SHUTTING_DOWN");
   });
+
+  test("setTaps sends TapControl to every connected proxy and to each that connects while taps run", async () => {
+    const { p } = await synced("reviews-v1-a", "reviews");
+    const tapsOf = (x: FakeProxy) => x.received.flatMap((m) => (m.message?.$case === "tap" ? [m.message.value.taps.map((t) => t.id)] : []));
+    const spec = { id: "r1.abc", sampleRate: 1, maxPerSecond: 10, ttlMs: 15_000 };
+    server.setTaps([spec]);
+    await waitFor("TapControl on the connected proxy", () => tapsOf(p).length === 1);
+    const late = proxy();
+    late.hello({ workload: "productpage-v1-a", service: "productpage" });
+    await waitFor("TapControl on the proxy that connected later", () => tapsOf(late).length === 1);
+    assert.deepEqual(tapsOf(late), [["r1.abc"]]);
+    server.setTaps([]);
+    await waitFor("the empty list (stop) on both", () => tapsOf(p).length === 2 && tapsOf(late).length === 2);
+    assert.deepEqual(tapsOf(p)[1], []);
+  });
 });
