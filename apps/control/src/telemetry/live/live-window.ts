@@ -1,6 +1,7 @@
 import { EventEmitter } from "node:events";
 import { KeyTable } from "./series-key";
 import type { SeriesKey } from "./series-key";
+import { RunningWindow } from "./running-window";
 import { FrozenSlot, OpenSlot } from "./slot";
 
 /**
@@ -16,7 +17,9 @@ import { FrozenSlot, OpenSlot } from "./slot";
  *   default keeps the full 30 min + 24 h for up to ~450 series active every second. Past the
  *   budget the oldest seconds go first (their minutes remain), then the oldest minutes: the
  *   window gets shorter, the process does not grow. `stats()` says what is covered.
- * The two open slots (current second and minute) are bounded by maxSeries rows each.
+ * The two open slots (current second and minute) are bounded by maxSeries rows each, and the
+ * running windows (live reads' per-series sums, see RunningWindow) by MAX_RUNNING_WINDOWS ×
+ * ~420 bytes × maxSeries (34 MiB at the default), dropped after RUNNING_WINDOW_IDLE_MS unread.
  *
  * Time is the control plane's receive time: a delta lands in the second it arrived (proxy
  * clocks may be skewed; a catch-up delta after a reconnect lands whole in one second).
@@ -24,6 +27,11 @@ import { FrozenSlot, OpenSlot } from "./slot";
  * Safe use: single owner; ingest from the event loop. Frozen slots never change, so readers can
  * hold them across awaits. `on("second", t)` fires when a second is complete.
  */
+
+/** Window lengths with running sums kept at once (a dashboard asks for a few: 1 min, 5 min, 30 min). */
+export const MAX_RUNNING_WINDOWS = 4;
+/** A running window nobody read for this long is dropped. */
+export const RUNNING_WINDOW_IDLE_MS = 120_000;
 
 export interface LiveWindowOptions {
   maxSeries?: number;
@@ -54,6 +62,9 @@ export interface LiveWindowStats {
   minutesFrom: number | null;
   /** Slots dropped early to stay within the memory budget. */
   evictedForMemory: number;
+  /** Running windows held (by length, s) and their bytes (outside `bytes`: bounded on their own). */
+  runningWindows: number[];
+  runningWindowBytes: number;
 }
 
 export class LiveWindow extends EventEmitter<{ second: [t: number] }> {
@@ -70,6 +81,7 @@ export class LiveWindow extends EventEmitter<{ second: [t: number] }> {
   private evicted = 0;
   private timer: NodeJS.Timeout | undefined;
   private lastSweep = 0;
+  private readonly running = new Map<number, RunningWindow>();
 
   constructor(opts: LiveWindowOptions = {}) {
     super();
@@ -139,7 +151,31 @@ export class LiveWindow extends EventEmitter<{ second: [t: number] }> {
       secondsFrom: this.seconds[0]?.t ?? null,
       minutesFrom: this.minutes[0]?.t ?? null,
       evictedForMemory: this.evicted,
+      runningWindows: [...this.running.keys()].sort((a, b) => a - b),
+      runningWindowBytes: [...this.running.values()].reduce((n, w) => n + w.bytes, 0),
     };
+  }
+
+  /**
+   * The running sums of the window of `lengthSec` ending now, created on first use (the caller
+   * syncs it to the slots that cover the window). At most MAX_RUNNING_WINDOWS lengths are kept:
+   * the least recently read goes first, and any unread for RUNNING_WINDOW_IDLE_MS.
+   */
+  runningWindow(lengthSec: number): RunningWindow {
+    const now = this.now();
+    for (const [len, w] of this.running) if (now - w.lastRead > RUNNING_WINDOW_IDLE_MS) this.running.delete(len);
+    let w = this.running.get(lengthSec);
+    if (w) this.running.delete(lengthSec);
+    else {
+      if (this.running.size >= MAX_RUNNING_WINDOWS) {
+        const [oldest] = [...this.running.entries()].sort((a, b) => a[1].lastRead - b[1].lastRead)[0]!;
+        this.running.delete(oldest);
+      }
+      w = new RunningWindow(0);
+    }
+    w.lastRead = now;
+    this.running.set(lengthSec, w);
+    return w;
   }
 
   /** Closes every second before now: freeze, roll up into its minute, evict what is too old or over budget. */
