@@ -96,13 +96,14 @@ export async function startControlPlane(env: Env, log: Logger): Promise<ControlP
   const history = env.PROMETHEUS_URL
     ? new PrometheusSource({ url: env.PROMETHEUS_URL, timeoutMs: env.TRELLIS_PROMETHEUS_TIMEOUT_MS, maxSeries: env.TRELLIS_TELEMETRY_MAX_SERIES, log: log.child({ module: "prometheus" }) })
     : undefined;
+  const graphs = new GraphService(live, { resources: async () => (await store.snapshot()).resources, endpoints: () => endpointRepo.list() }, history);
   const services: ControlServices = {
     store,
     replicaId,
     endpoints: { list: (f) => endpointRepo.list(f ?? {}) },
     proxies: { status: (f) => proxyStatus(statusRepo, distribution, f ?? {}) },
     tap,
-    telemetry: new GraphService(live, { resources: async () => (await store.snapshot()).resources, endpoints: () => endpointRepo.list() }, history),
+    telemetry: graphs,
     traces,
   };
   const api = createApiServer({ services, log, ready: async () => void (await db.sql("SELECT 1")), otlp: (req, res) => traces.receiver.handle(req, res) });

@@ -18,17 +18,29 @@ export interface GraphInputs {
 
 /** How long the endpoint list is reused between graph builds: a subscription ticks every second. */
 const ENDPOINTS_MAX_AGE_MS = 5000;
+/**
+ * How long the resources are reused between graph builds. The store answers from its cache
+ * per revision, but asks the database for the head each time: a round trip that waits behind
+ * the event loop's ingest work. A config change shows in the graph within this long.
+ */
+const RESOURCES_MAX_AGE_MS = 1000;
 
 /**
  * What the API asks of the live telemetry: graphs, golden signals, stats. Endpoints are cached
  * briefly so a dashboard's per-second graph subscription does not read the database every
  * second; the resources come from the store, which caches per revision.
+ *
+ * Live graphs (no `until`) are built once per second per distinct query and shared by every
+ * caller and watcher in that second, builds under way included. (Building the recently asked
+ * queries ahead, as each second closes, was tried: at 1000 services it kept the event loop
+ * busy with graphs nobody asked for in that second, and answers got slower.)
  */
 export class GraphService {
-  /** Graphs built for the window ending at `recentSecond`, by query (live window only: its past never changes). */
-  private readonly recent = new Map<string, Graph>();
+  /** Live graphs (or their builds under way) for the window ending at `recentSecond`, by query. */
+  private readonly recent = new Map<string, Promise<Graph>>();
   private recentSecond = -1;
-  private endpointCache: { at: number; list: Promise<readonly Endpoint[]> } | undefined;
+  private endpointCache: { at: number; value: Promise<readonly Endpoint[]> } | undefined;
+  private resourceCache: { at: number; value: Promise<readonly Resource[]> } | undefined;
 
   constructor(
     private readonly live: LiveTelemetry,
@@ -50,26 +62,36 @@ export class GraphService {
   }
 
   async graph(query: GraphQuery): Promise<Graph> {
-    const [resources, endpoints] = await Promise.all([this.inputs.resources(), this.endpoints()]);
-    const to = query.until !== undefined ? Math.floor(query.until / 1000) : this.live.window.lastCompleteSecond + 1;
+    if (query.until === undefined) return this.liveGraph(JSON.stringify(query), query);
+    const [resources, endpoints] = await Promise.all([this.resources(), this.endpoints()]);
+    const to = Math.floor(query.until / 1000);
     const source = this.sourceFor(to - query.windowSec);
-    if (source === this.live.window) {
-      // Every watcher and dashboard asking the same thing in the same second shares one build
-      // (a config change made within that second shows from the next one).
-      const key = `${to}|${JSON.stringify(query)}`;
-      let g = this.recent.get(key);
-      if (g === undefined) {
-        if (this.recentSecond !== to) {
-          this.recent.clear();
-          this.recentSecond = to;
-        }
-        g = buildGraph(source, resources, endpoints, query);
-        this.recent.set(key, g);
-      }
-      return g;
+    // History reads exactly the range it prepared.
+    if (source !== this.live.window) await this.prepareHistory(to - query.windowSec, to);
+    return buildGraph(source, resources, endpoints, query);
+  }
+
+  /** The live graph of `query` for the window ending at the last complete second: shared, built at most once. */
+  private liveGraph(key: string, query: GraphQuery): Promise<Graph> {
+    const to = this.live.window.lastCompleteSecond + 1;
+    if (this.recentSecond !== to) {
+      this.recent.clear();
+      this.recentSecond = to;
     }
-    // History reads exactly the range it prepared: pin the window's end rather than let it read its own clock.
-    await this.prepareHistory(to - query.windowSec, to);
+    let g = this.recent.get(key);
+    if (g === undefined) {
+      g = this.build(query, to);
+      this.recent.set(key, g);
+      g.catch(() => this.recent.get(key) === g && this.recent.delete(key));
+    }
+    return g;
+  }
+
+  private async build(query: GraphQuery, to: number): Promise<Graph> {
+    const [resources, endpoints] = await Promise.all([this.resources(), this.endpoints()]);
+    const source = this.sourceFor(to - query.windowSec);
+    if (source !== this.live.window) await this.prepareHistory(to - query.windowSec, to);
+    // Pinned to `to`: the inputs were awaited, and the graph is the one asked for, not a later second's.
     return buildGraph(source, resources, endpoints, { ...query, until: to * 1000 });
   }
 
@@ -90,12 +112,19 @@ export class GraphService {
   }
 
   private endpoints(): Promise<readonly Endpoint[]> {
-    const now = Date.now();
-    if (!this.endpointCache || now - this.endpointCache.at > ENDPOINTS_MAX_AGE_MS) {
-      const list = this.inputs.endpoints();
-      this.endpointCache = { at: now, list };
-      list.catch(() => (this.endpointCache = undefined));
-    }
-    return this.endpointCache.list;
+    return (this.endpointCache = reuse(this.endpointCache, ENDPOINTS_MAX_AGE_MS, () => this.inputs.endpoints())).value;
   }
+
+  private resources(): Promise<readonly Resource[]> {
+    return (this.resourceCache = reuse(this.resourceCache, RESOURCES_MAX_AGE_MS, () => this.inputs.resources())).value;
+  }
+}
+
+/** The cached value while younger than `maxAgeMs`, else a fresh read (a failed read is not kept). */
+function reuse<T>(cache: { at: number; value: Promise<T> } | undefined, maxAgeMs: number, read: () => Promise<T>): { at: number; value: Promise<T> } {
+  const now = Date.now();
+  if (cache && now - cache.at <= maxAgeMs) return cache;
+  const fresh = { at: now, value: read() };
+  fresh.value.catch(() => (fresh.at = -Infinity));
+  return fresh;
 }

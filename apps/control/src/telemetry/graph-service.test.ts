@@ -1,0 +1,75 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { ResourceSchema } from "@trellis/config";
+import { silentLogger } from "@trellis/config/log";
+import type { Resource } from "@trellis/config";
+import { GraphQuerySchema } from "../graph/types";
+import { GraphService } from "./graph-service";
+import { LiveTelemetry } from "./live/live-telemetry";
+import { T0, TestClock, httpRow } from "./live/test-rows";
+
+const PP = { namespace: "default", service: "productpage", workload: "productpage-a", version: "v1" };
+const REVIEWS = { namespace: "default", service: "reviews", workload: "reviews-a", version: "v1" };
+
+function setup() {
+  const clock = new TestClock(T0);
+  const live = new LiveTelemetry({ now: clock.now }, silentLogger);
+  const resources: Resource[] = ["productpage", "reviews"].map((name) => ResourceSchema.parse({ kind: "Service", metadata: { name, namespace: "default" }, spec: { ports: [{ name: "http", port: 9080, protocol: "http" }] } }));
+  const reads = { resources: 0 };
+  const service = new GraphService(live, {
+    resources: async () => {
+      reads.resources++;
+      return resources;
+    },
+    endpoints: async () => [],
+  });
+  /** `rps` requests in second `sec`, then the clock at the start of the next second (which closes `sec`). */
+  const second = (sec: number, rps: number) => {
+    clock.set(sec);
+    live.window.ingest([httpRow("source", PP, REVIEWS, { byClass: [0, 0, rps] })]);
+    clock.set(sec + 1);
+    live.window.advance();
+  };
+  return { live, service, reads, second };
+}
+
+const edgeRps = (g: { edges: { traffic: { rps: number } | null }[] }) => g.edges[0]?.traffic?.rps;
+
+describe("GraphService live graphs", () => {
+  test("callers asking the same live query in the same second share one build", async () => {
+    const { service, reads, second } = setup();
+    second(T0, 10);
+    const q = GraphQuerySchema.parse({ windowSec: 1 });
+    const [a, b] = await Promise.all([service.graph(q), service.graph(q)]);
+    assert.equal(a, b);
+    assert.equal(reads.resources, 1);
+    assert.equal(edgeRps(a), 10);
+    assert.equal(a.to, (T0 + 1) * 1000);
+  });
+
+  test("each second gets its own graph; the config is read again at most once a second", async () => {
+    const { service, reads, second } = setup();
+    second(T0, 10);
+    const q = GraphQuerySchema.parse({ windowSec: 1 });
+    assert.equal(edgeRps(await service.graph(q)), 10);
+    second(T0 + 1, 30);
+    const g = await service.graph(q);
+    assert.equal(g.to, (T0 + 2) * 1000);
+    assert.equal(edgeRps(g), 30);
+    assert.equal(reads.resources, 1, "the config read a moment ago is reused");
+    await new Promise((r) => setTimeout(r, 1100));
+    second(T0 + 2, 5);
+    assert.equal(edgeRps(await service.graph(q)), 5);
+    assert.equal(reads.resources, 2, "and read again after a second");
+  });
+
+  test("a replayed window (until) is built for its caller", async () => {
+    const { service, reads, second } = setup();
+    second(T0, 10);
+    second(T0 + 1, 20);
+    const g = await service.graph(GraphQuerySchema.parse({ windowSec: 1, until: (T0 + 1) * 1000 }));
+    assert.equal(edgeRps(g), 10);
+    assert.equal(reads.resources, 1);
+    assert.equal(await service.graph(GraphQuerySchema.parse({ windowSec: 1, until: (T0 + 1) * 1000 })) === g, false, "a replay is built for each caller");
+  });
+});
