@@ -3,7 +3,9 @@ import { createHash } from "node:crypto";
 import { describe, test } from "node:test";
 import { deflateRawSync } from "node:zlib";
 import type { IngestRow } from "./live-window";
-import { decodeChunk, encodeChunks } from "./replica-exchange";
+import { silentLogger } from "@trellis/config/log";
+import { createTestDatabase } from "../../../test/helpers/pg";
+import { ReplicaExchange, decodeChunk, encodeChunks } from "./replica-exchange";
 import { httpRow, satRow, tcpRow } from "./test-rows";
 
 /** Names that do not compress away, so many rows need many chunks. */
@@ -91,5 +93,37 @@ describe("replica exchange chunks", () => {
     ]) {
       assert.throws(() => decodeChunk(wire({ o: "a", r: [[KEY, VALS, buckets, counts]] })), /bad histogram/, `buckets ${JSON.stringify(buckets)}, counts ${JSON.stringify(counts)}`);
     }
+  });
+});
+
+describe("replica exchange between replicas [postgres]", () => {
+  const until = async (what: string, ok: () => boolean, ms = 5_000) => {
+    for (const deadline = Date.now() + ms; !ok(); await new Promise((r) => setTimeout(r, 20))) if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+  };
+
+  test("a lone replica sends nothing; once another says hello, each gets the other's rows", async (t) => {
+    const db = await createTestDatabase("trellis_exchange");
+    const received = { a: [] as IngestRow[], b: [] as IngestRow[] };
+    const a = new ReplicaExchange(db.url, "replica-a", (rows) => received.a.push(...rows), silentLogger);
+    const b = new ReplicaExchange(db.url, "replica-b", (rows) => received.b.push(...rows), silentLogger);
+    t.after(async () => {
+      await a.close();
+      await b.close();
+      await db.drop();
+    });
+    await a.start();
+    a.add(manyRows(5));
+    await new Promise((r) => setTimeout(r, 1300)); // past a flush
+    assert.equal(a.hasPeers, false);
+    assert.equal(a.counters.chunksSent, 0, "nobody listens: nothing summed, nothing sent");
+
+    await b.start(); // says hello; a answers
+    await until("both replicas to know each other", () => a.hasPeers && b.hasPeers);
+    const rows = manyRows(5);
+    a.add(rows);
+    b.add(manyRows(3));
+    await until("each replica to get the other's rows", () => received.b.length === 5 && received.a.length === 3);
+    assert.deepEqual(received.b.map((r) => r.key).sort((x, y) => JSON.stringify(x).localeCompare(JSON.stringify(y))), rows.map((r) => r.key).sort((x, y) => JSON.stringify(x).localeCompare(JSON.stringify(y))));
+    assert.ok(a.counters.chunksSent > 0);
   });
 });

@@ -10,6 +10,11 @@ import type { Reporter, SeriesKey, SeriesKind } from "./series-key";
 export const TELEMETRY_CHANNEL = "trellis_telemetry";
 /** NOTIFY payloads must stay under 8000 bytes. */
 const MAX_PAYLOAD = 7800;
+/** Presence announcements: `hello <replicaId>` (never base64, so never taken for a chunk). */
+const HELLO = "hello ";
+/** How often a replica says it is there, and how long one unheard counts as gone. */
+export const HELLO_EVERY_MS = 10_000;
+export const PEER_TIMEOUT_MS = 30_000;
 
 /**
  * Makes the live window complete on every replica: each second, a replica sends what its own
@@ -21,6 +26,12 @@ const MAX_PAYLOAD = 7800;
  * self-contained list of rows. Losing one (a dropped listener connection) loses that second of
  * that replica's proxies on the others only; nothing is retried, as telemetry is a live view.
  *
+ * Replicas announce themselves (`hello`) on start, on every reconnect, every HELLO_EVERY_MS,
+ * and in answer to a replica they had not heard. A replica that has heard no other within
+ * PEER_TIMEOUT_MS is alone and neither sums nor sends its rows: a single control plane does
+ * not pay for an exchange nobody reads (a third of its ingest work at 1000 proxies). A replica
+ * that joins is answered at once, so the others' rows reach it from its first seconds.
+ *
  * Safe use: `add()` from ingest, `start()` once, `close()` on shutdown.
  */
 export class ReplicaExchange {
@@ -29,6 +40,9 @@ export class ReplicaExchange {
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
   private sending: Promise<unknown> = Promise.resolve();
+  private helloTimer: NodeJS.Timeout | undefined;
+  /** Other replicas heard, by id: when last (ms). */
+  private readonly peers = new Map<string, number>();
   /** Chunks received and refused (malformed), for stats. */
   readonly counters = { chunksSent: 0, chunksReceived: 0, chunksRefused: 0 };
 
@@ -43,10 +57,23 @@ export class ReplicaExchange {
     await this.connect();
     this.timer = setInterval(() => void this.flush(), 1000);
     this.timer.unref();
+    this.helloTimer = setInterval(() => void this.hello(), HELLO_EVERY_MS);
+    this.helloTimer.unref();
   }
 
-  /** Queues rows from this replica's proxies for the next send, summed per series. */
+  /** Whether another replica was heard within PEER_TIMEOUT_MS (else rows are not exchanged). */
+  get hasPeers(): boolean {
+    const now = Date.now();
+    for (const [id, at] of this.peers) {
+      if (now - at <= PEER_TIMEOUT_MS) return true;
+      this.peers.delete(id);
+    }
+    return false;
+  }
+
+  /** Queues rows from this replica's proxies for the next send, summed per series (only when another replica listens). */
   add(rows: readonly IngestRow[]): void {
+    if (!this.hasPeers) return;
     for (const r of rows) {
       const k = keyString(r.key);
       let o = this.outbox.get(k);
@@ -62,6 +89,7 @@ export class ReplicaExchange {
   async close(): Promise<void> {
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
+    if (this.helloTimer) clearInterval(this.helloTimer);
     await this.sending.catch(() => {});
     await this.listener?.end().catch(() => {});
   }
@@ -82,10 +110,25 @@ export class ReplicaExchange {
     ownPid = (await client.query<{ pid: number }>("SELECT pg_backend_pid() AS pid")).rows[0]?.pid ?? -1;
     await client.query(`LISTEN ${TELEMETRY_CHANNEL}`);
     this.listener = client;
+    await this.hello();
+  }
+
+  /** Tells the other replicas this one is there. */
+  private async hello(): Promise<void> {
+    await this.listener?.query("SELECT pg_notify($1, $2)", [TELEMETRY_CHANNEL, HELLO + this.replicaId]).catch((err: Error) => this.log.debug("telemetry exchange hello failed", { cause: err.message }));
+  }
+
+  /** Notes a replica heard; one not heard lately is greeted back, so it knows about this one at once. */
+  private heard(id: string): void {
+    if (id === this.replicaId) return;
+    const last = this.peers.get(id);
+    this.peers.set(id, Date.now());
+    if (last === undefined || Date.now() - last > PEER_TIMEOUT_MS) void this.hello();
   }
 
   private flush(): Promise<unknown> {
     const client = this.listener;
+    if (this.outbox.size > 0 && !this.hasPeers) this.outbox = new Map(); // the last peer left
     if (this.outbox.size === 0 || !client) return this.sending;
     const rows = [...this.outbox.values()].map(sparse);
     this.outbox = new Map();
@@ -100,6 +143,7 @@ export class ReplicaExchange {
   }
 
   private onPayload(payload: string): void {
+    if (payload.startsWith(HELLO)) return this.heard(payload.slice(HELLO.length));
     let decoded: { origin: string; rows: IngestRow[] };
     try {
       decoded = decodeChunk(payload);
@@ -109,6 +153,7 @@ export class ReplicaExchange {
       return;
     }
     if (decoded.origin === this.replicaId) return; // sent before a reconnect, on an earlier connection
+    this.heard(decoded.origin);
     this.counters.chunksReceived++;
     this.receive(decoded.rows);
   }
