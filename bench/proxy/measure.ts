@@ -85,7 +85,7 @@ async function windowed<T>(groups: ProcessGroup[], appPids: number[], run: () =>
 }
 
 /** The fixed-rate generator as a child process; the window is the one it announces. */
-function fixedRate(opts: FixedRateOptions, groups: ProcessGroup[], appPids: number[], timeoutMs: number): Promise<FixedRateResult & { window: CpuWindow }> {
+export function fixedRate(opts: FixedRateOptions, groups: ProcessGroup[], appPids: number[], timeoutMs: number): Promise<FixedRateResult & { window: CpuWindow }> {
   const c = spawnChild("fixed-rate generator", process.execPath, ["--import", "tsx", WORKER, JSON.stringify(opts)], { stdout: "pipe" });
   return new Promise((resolve, reject) => {
     let w: Window | undefined;

@@ -57,7 +57,10 @@ export function buildProxyBundle(): void {
   if (r.status !== 0) throw new Error(`building trellis-proxy failed:\n${r.stdout}${r.stderr}`);
 }
 
-const service = (name: string, sidecar: boolean) => ({ kind: "Service", metadata: { name, namespace: "default" }, spec: { ports: [{ name: "http", port: 8080, protocol: "http" }], sidecar } });
+const service = (name: string, sidecar: boolean, traceSampling?: number) => ({ kind: "Service", metadata: { name, namespace: "default" }, spec: { ports: [{ name: "http", port: 8080, protocol: "http" }], sidecar, ...(traceSampling === undefined ? {} : { traceSampling }) } });
+
+/** The calling service (the single proxy and the client sidecar); `traceSampling` unset = the default 1 %. */
+export const benchClientService = (traceSampling?: number) => service("bench-client", true, traceSampling);
 
 /**
  * The control plane (production bundle, embedded PGlite in `dir`) with the benchmark's mesh,
@@ -76,7 +79,7 @@ export async function startMesh(o: MeshOptions, cleanup: Cleanup, log: (s: strin
       service("app-plain", false),
       { kind: "Workload", metadata: { name: "app-plain-1", namespace: "default" }, spec: { service: "app-plain", address: "127.0.0.1", ports: { http: o.appPort }, sidecar: false } },
       service("app-meshed", true),
-      service("bench-client", true),
+      benchClientService(),
     ],
     "proxy benchmark mesh",
   );
@@ -91,6 +94,8 @@ export async function startMesh(o: MeshOptions, cleanup: Cleanup, log: (s: strin
       ...["--service", svc, "--workload", name, "--namespace", "default", "--app-port", String(appPort)],
       ...["--outbound-port", String(ports.outbound), "--inbound-port", String(ports.inbound), "--admin-port", String(ports.admin)],
       ...["--control-plane", `127.0.0.1:${controlPlane.grpcPort}`, "--data-dir", path.join(o.dir, "proxy", name), "--log-level", "warn"],
+      // Sampled spans (1 % by default) go where production sends them: the control plane's OTLP receiver.
+      ...["--otlp-endpoint", `${controlPlane.api}/v1/traces`],
     ];
     // stdout (the access log, one JSON line per request) goes to /dev/null: the ports are
     // chosen here, so the `listening` line is not needed, and /ready says when it serves.

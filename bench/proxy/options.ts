@@ -28,6 +28,8 @@ export interface Options {
   targets: TargetId[];
   /** Which runs to make per target (a profile of one kind of load needs only that one). */
   phases: Phase[];
+  /** Trace sampling rates (%) for the tracing-cost runs on the sidecar pair; empty = none. */
+  tracing: number[];
   /** bundle: apps/proxy/dist/main.mjs (production); tsx: the TypeScript sources. */
   proxyRuntime: "bundle" | "tsx";
   /** Extra node flags for every trellis-proxy (experiments: GC sizing and the like). */
@@ -56,6 +58,8 @@ export const USAGE = `usage: npm run bench:proxy -- [options]
   --fixed-connections C keep-alive connections the fixed-rate generator opens first (default 8)
   --targets LIST        comma-separated subset of ${TARGET_IDS.join(",")} (default all; ratios need their pair)
   --phases LIST         comma-separated subset of ${PHASES.join(",")} (default all); --no-h2 = fixed,h1
+  --tracing LIST        after the targets, the pair's fixed-rate run again at each trace sampling rate, in %
+                        (e.g. 0,1,100: tracing off, Istio's default, everything), spans exported to the control plane
   --proxy-runtime R     bundle (default: apps/proxy/dist/main.mjs, built first) or tsx (the sources)
   --proxy-node-args=F   node flags for every trellis-proxy, space-separated (default: the production flags,
                         ${PROXY_NODE_FLAGS.join(" ")}; --proxy-node-args= for none)
@@ -89,6 +93,7 @@ export function parseOptions(argv: string[]): Options {
       targets: { type: "string" },
       "no-h2": { type: "boolean" },
       phases: { type: "string" },
+      tracing: { type: "string" },
       "proxy-runtime": { type: "string" },
       "cpu-prof": { type: "string" },
       "proxy-node-args": { type: "string" },
@@ -110,6 +115,12 @@ export function parseOptions(argv: string[]): Options {
   for (const t of targets) if (!(TARGET_IDS as readonly string[]).includes(t)) throw new Error(`--targets: unknown target '${t}'; known: ${TARGET_IDS.join(", ")}\n${USAGE}`);
   const phases = (values.phases ?? (values["no-h2"] ? "fixed,h1" : PHASES.join(","))).split(",").map((t) => t.trim()).filter(Boolean);
   for (const p of phases) if (!(PHASES as readonly string[]).includes(p)) throw new Error(`--phases: unknown phase '${p}'; known: ${PHASES.join(", ")}\n${USAGE}`);
+  const tracing = (values.tracing ?? "").split(",").map((t) => t.trim()).filter(Boolean).map((t) => {
+    const n = Number(t);
+    if (!Number.isFinite(n) || n < 0 || n > 100) throw new Error(`--tracing: '${t}' is not a sampling rate from 0 to 100 (%)\n${USAGE}`);
+    return n;
+  });
+  if (tracing.length > 0 && !targets.includes("pair")) throw new Error(`--tracing measures the sidecar pair: --targets must include pair\n${USAGE}`);
   const runtime = values["proxy-runtime"] ?? "bundle";
   if (runtime !== "bundle" && runtime !== "tsx") throw new Error(`--proxy-runtime must be 'bundle' or 'tsx', got '${runtime}'\n${USAGE}`);
   return {
@@ -123,6 +134,7 @@ export function parseOptions(argv: string[]): Options {
     fixedConnections: num("fixed-connections", values["fixed-connections"], 8, 1),
     targets: TARGET_IDS.filter((t) => targets.includes(t)),
     phases: PHASES.filter((p) => phases.includes(p)),
+    tracing,
     proxyRuntime: runtime,
     cpuProfDir: values["cpu-prof"],
     proxyNodeArgs: (values["proxy-node-args"] ?? PROXY_NODE_FLAGS.join(" ")).split(" ").filter(Boolean),

@@ -1,4 +1,5 @@
 import type { CpuWindow, TargetResult } from "./measure";
+import type { TracingRun } from "./tracing-phase";
 import type { Options, TargetId } from "./options";
 import type { ProfileSummary } from "./profile-summary";
 import { added, cpuPer1000Requests, otherCores, ratio, vcpuPer1000Rps, verdict } from "./stats";
@@ -67,7 +68,7 @@ function others(run: { window: CpuWindow; loadToolCpuS: number } | undefined): n
 }
 
 /** Every figure of the run (the JSON report); renderReport prints it for people. */
-export function buildReport(o: Options, info: RunInfo, results: TargetResult[], profiles: Record<string, ProfileSummary>) {
+export function buildReport(o: Options, info: RunInfo, results: TargetResult[], profiles: Record<string, ProfileSummary>, tracingRuns: TracingRun[] = []) {
   const by = (id: TargetId) => results.find((r) => r.id === id);
   const direct = by("direct");
   const single = by("single");
@@ -118,7 +119,31 @@ export function buildReport(o: Options, info: RunInfo, results: TargetResult[], 
     ...(r.h2?.errors ? [`${r.id}: ${r.h2.errors} errors under h2load`] : []),
     ...(r.fixed && r.fixed.sendLag.p99 > 2 ? [`${r.id}: 1% of fixed-rate requests left more than ${r.fixed.sendLag.p99.toFixed(1)} ms late (generator starved of CPU, or no free connection): see sched. p99`] : []),
   ]);
-  return { options: o, info, results, addedVsDirect, ratios, processes, otherLoad, targets, warnings, profiles };
+  const tracing = tracingCost(tracingRuns);
+  for (const t of tracing) {
+    if (t.spans.dropped > 0 || t.spans.failed > 0) warnings.push(`tracing ${t.percent} %: ${t.spans.dropped} spans dropped, ${t.spans.failed} failed to export`);
+    if (t.errors > 0) warnings.push(`tracing ${t.percent} %: ${t.errors} failed requests at the fixed rate`);
+  }
+  return { options: o, info, results, addedVsDirect, ratios, processes, otherLoad, targets, warnings, profiles, tracing };
+}
+
+/** Each sampling rate's figures, and what it adds to the lowest rate measured (the baseline: 0 % = tracing off). */
+export function tracingCost(runs: TracingRun[]) {
+  const base = [...runs].sort((a, b) => a.percent - b.percent)[0];
+  return runs.map((r) => ({
+    percent: r.percent,
+    completed: r.fixed.completed,
+    errors: r.fixed.errors,
+    p50: r.fixed.service.p50,
+    p99: r.fixed.service.p99,
+    proxyCpuUsPerRequest: r.proxyCpuUsPerRequest,
+    /** Against the baseline rate: added proxy CPU per request (µs), and latency (ms). */
+    addedCpuUs: base ? r.proxyCpuUsPerRequest - base.proxyCpuUsPerRequest : Number.NaN,
+    addedP50: base ? r.fixed.service.p50 - base.fixed.service.p50 : Number.NaN,
+    addedP99: base ? r.fixed.service.p99 - base.fixed.service.p99 : Number.NaN,
+    spans: r.spans,
+    baseline: base?.percent,
+  }));
 }
 export type Report = ReturnType<typeof buildReport>;
 
@@ -174,6 +199,16 @@ export function renderReport(r: Report): string {
     `  pair / nginx            HTTP/1.1  ${f(r.ratios.pairVsNginxH1)}`,
     `  pair / one proxy        HTTP/1.1  ${f(r.ratios.pairVsSingleH1)}`,
     `  vs the app direct       HTTP/1.1  one proxy ${f(r.ratios.singleVsDirectH1)}, nginx ${f(r.ratios.nginxVsDirectH1)}, http-proxy ${f(r.ratios.nodeVsDirectH1)}`,
+    ...(r.tracing.length
+      ? [
+          "",
+          `Tracing cost, sidecar pair at ${o.rate} rps (the calling Service's traceSampling; spans from both sidecars exported over OTLP to the control plane; added = against ${r.tracing[0]!.baseline} %):`,
+          ...table(
+            ["sampled", "p50 ms", "p99 ms", "proxy CPU µs/req", "added CPU µs/req", "added p50", "added p99", "spans exported", "dropped", "failed"],
+            r.tracing.map((t) => [`${t.percent} %`, f(t.p50, 3), f(t.p99, 3), f(t.proxyCpuUsPerRequest, 1), signed(t.addedCpuUs, 1), signed(t.addedP50), signed(t.addedP99), String(t.spans.exported), String(t.spans.dropped), String(t.spans.failed)]),
+          ),
+        ]
+      : []),
     ...(r.warnings.length ? ["", "WARNINGS:", ...r.warnings.map((w) => `  ${w}`)] : []),
     ...Object.entries(r.profiles).flatMap(([name, p]) => [
       "",

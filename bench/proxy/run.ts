@@ -23,6 +23,7 @@ import { appConfig, proxyConfig } from "./nginx-conf";
 import { nginxVersion, startNginx } from "./nginx";
 import type { Nginx } from "./nginx";
 import { parseOptions } from "./options";
+import { measureTracing } from "./tracing-phase";
 import { busyPct, machineTicks } from "./proc";
 import { servesPayload } from "./probe";
 import { bundleSections, summarizeProfile } from "./profile-summary";
@@ -141,6 +142,8 @@ try {
     log(`${t.label}…`);
     results.push(await measureTarget(t, o, app.pids, BODY_BYTES, log));
   }
+  const pairTarget = targets.find((t) => t.id === "pair");
+  const tracing = mesh && pairTarget && o.tracing.length > 0 ? (log("tracing cost on the sidecar pair…"), await measureTracing(mesh, pairTarget, o, app.pids, BODY_BYTES, log)) : [];
   const uptimeAfter = uptime();
 
   const profiles: Record<string, ProfileSummary> = {};
@@ -177,6 +180,7 @@ try {
     },
     results,
     profiles,
+    tracing,
   );
   mkdirSync(path.dirname(path.resolve(o.reportPath)), { recursive: true });
   writeFileSync(o.reportPath, JSON.stringify(report, null, 2) + "\n");
