@@ -49,6 +49,8 @@ export interface MeshOptions {
   appPort: number;
   bodyBytes: number;
   dir: string;
+  /** Where the proxies export spans: the control plane's /v1/traces, or this URL (the null sink, otlp-sink.mjs). */
+  otlpEndpoint: "control-plane" | string;
 }
 
 /** Builds apps/proxy/dist/main.mjs (scripts/build-app.mjs proxy); throws with its output on failure. */
@@ -61,6 +63,8 @@ const service = (name: string, sidecar: boolean, traceSampling?: number) => ({ k
 
 /** The calling service (the single proxy and the client sidecar); `traceSampling` unset = the default 1 %. */
 export const benchClientService = (traceSampling?: number) => service("bench-client", true, traceSampling);
+/** The called service behind the server sidecar. */
+export const benchServerService = (traceSampling?: number) => service("app-meshed", true, traceSampling);
 
 /**
  * The control plane (production bundle, embedded PGlite in `dir`) with the benchmark's mesh,
@@ -78,7 +82,7 @@ export async function startMesh(o: MeshOptions, cleanup: Cleanup, log: (s: strin
     [
       service("app-plain", false),
       { kind: "Workload", metadata: { name: "app-plain-1", namespace: "default" }, spec: { service: "app-plain", address: "127.0.0.1", ports: { http: o.appPort }, sidecar: false } },
-      service("app-meshed", true),
+      benchServerService(),
       benchClientService(),
     ],
     "proxy benchmark mesh",
@@ -94,8 +98,8 @@ export async function startMesh(o: MeshOptions, cleanup: Cleanup, log: (s: strin
       ...["--service", svc, "--workload", name, "--namespace", "default", "--app-port", String(appPort)],
       ...["--outbound-port", String(ports.outbound), "--inbound-port", String(ports.inbound), "--admin-port", String(ports.admin)],
       ...["--control-plane", `127.0.0.1:${controlPlane.grpcPort}`, "--data-dir", path.join(o.dir, "proxy", name), "--log-level", "warn"],
-      // Sampled spans (1 % by default) go where production sends them: the control plane's OTLP receiver.
-      ...["--otlp-endpoint", `${controlPlane.api}/v1/traces`],
+      // Sampled spans (1 % by default) are exported for real: to the null sink, or to the control plane's store.
+      ...["--otlp-endpoint", o.otlpEndpoint === "control-plane" ? `${controlPlane.api}/v1/traces` : o.otlpEndpoint],
     ];
     // stdout (the access log, one JSON line per request) goes to /dev/null: the ports are
     // chosen here, so the `listening` line is not needed, and /ready says when it serves.

@@ -30,6 +30,10 @@ export interface Options {
   phases: Phase[];
   /** Trace sampling rates (%) for the tracing-cost runs on the sidecar pair; empty = none. */
   tracing: number[];
+  /** How many times the tracing rates run, round-robin. */
+  tracingRounds: number;
+  /** Where the proxies export spans: a null OTLP sink (their cost only) or the control plane (stored, on the same CPUs). */
+  otlp: "sink" | "control-plane";
   /** bundle: apps/proxy/dist/main.mjs (production); tsx: the TypeScript sources. */
   proxyRuntime: "bundle" | "tsx";
   /** Extra node flags for every trellis-proxy (experiments: GC sizing and the like). */
@@ -60,6 +64,9 @@ export const USAGE = `usage: npm run bench:proxy -- [options]
   --phases LIST         comma-separated subset of ${PHASES.join(",")} (default all); --no-h2 = fixed,h1
   --tracing LIST        after the targets, the pair's fixed-rate run again at each trace sampling rate, in %
                         (e.g. 0,1,100: tracing off, Istio's default, everything), spans exported to the control plane
+  --tracing-rounds R    run the --tracing rates round-robin R times; the report takes medians (default 3; --quick 1)
+  --otlp WHERE          where every trellis-proxy exports spans: sink (default: a null OTLP receiver, so the figures
+                        are the proxies' own) or control-plane (its /v1/traces stores them, on the same two CPUs)
   --proxy-runtime R     bundle (default: apps/proxy/dist/main.mjs, built first) or tsx (the sources)
   --proxy-node-args=F   node flags for every trellis-proxy, space-separated (default: the production flags,
                         ${PROXY_NODE_FLAGS.join(" ")}; --proxy-node-args= for none)
@@ -94,6 +101,8 @@ export function parseOptions(argv: string[]): Options {
       "no-h2": { type: "boolean" },
       phases: { type: "string" },
       tracing: { type: "string" },
+      "tracing-rounds": { type: "string" },
+      otlp: { type: "string" },
       "proxy-runtime": { type: "string" },
       "cpu-prof": { type: "string" },
       "proxy-node-args": { type: "string" },
@@ -121,6 +130,8 @@ export function parseOptions(argv: string[]): Options {
     return n;
   });
   if (tracing.length > 0 && !targets.includes("pair")) throw new Error(`--tracing measures the sidecar pair: --targets must include pair\n${USAGE}`);
+  const otlp = values.otlp ?? "sink";
+  if (otlp !== "sink" && otlp !== "control-plane") throw new Error(`--otlp must be 'sink' or 'control-plane', got '${otlp}'\n${USAGE}`);
   const runtime = values["proxy-runtime"] ?? "bundle";
   if (runtime !== "bundle" && runtime !== "tsx") throw new Error(`--proxy-runtime must be 'bundle' or 'tsx', got '${runtime}'\n${USAGE}`);
   return {
@@ -135,6 +146,8 @@ export function parseOptions(argv: string[]): Options {
     targets: TARGET_IDS.filter((t) => targets.includes(t)),
     phases: PHASES.filter((p) => phases.includes(p)),
     tracing,
+    otlp,
+    tracingRounds: num("tracing-rounds", values["tracing-rounds"], quick ? 1 : 3, 1),
     proxyRuntime: runtime,
     cpuProfDir: values["cpu-prof"],
     proxyNodeArgs: (values["proxy-node-args"] ?? PROXY_NODE_FLAGS.join(" ")).split(" ").filter(Boolean),

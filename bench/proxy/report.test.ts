@@ -82,3 +82,24 @@ test("the rendered report has one row per target and per process, and every targ
 test("table pads the first column left and the figures right", () => {
   assert.deepEqual(table(["name", "n"], [["a", "10"], ["bb", "2"]]), ["| name |  n |", "|------|---:|", "| a    | 10 |", "| bb   |  2 |"]);
 });
+
+test("tracing cost: medians per sampling rate over its rounds, added against the lowest rate, spans summed and warned about", () => {
+  const run = (percent: number, cpuUsPerReq: number, p99: number, spans: { exported: number; dropped?: number; failed?: number }) => {
+    const fixed = result("pair", [1, p99], 0, { client: 0, server: 0 }, 100).fixed!;
+    return { percent, fixed: { ...fixed, service: { ...fixed.service, p99 } }, spans: { exported: spans.exported, dropped: spans.dropped ?? 0, failed: spans.failed ?? 0 }, proxyCpuUsPerRequest: cpuUsPerReq, controlPlaneCores: 0.1 };
+  };
+  const runs = [run(0, 1000, 2, { exported: 0 }), run(100, 1200, 4, { exported: 20_000 }), run(0, 900, 3, { exported: 0 }), run(100, 1100, 5, { exported: 20_000, dropped: 7 }), run(0, 1300, 2.5, { exported: 0 }), run(100, 1150, 6, { exported: 20_000 })];
+  const o = parseOptions(["--tracing", "0,100", "--tracing-rounds", "3"]);
+  const report = buildReport(o, INFO, RESULTS, {}, runs);
+  const [off, all] = report.tracing;
+  assert.deepEqual([off!.percent, off!.rounds, off!.proxyCpuUsPerRequest, off!.p99], [0, 3, 1000, 2.5]);
+  assert.deepEqual([all!.percent, all!.proxyCpuUsPerRequest, all!.p99, all!.spans.exported, all!.spans.dropped], [100, 1150, 5, 60_000, 7]);
+  assert.equal(all!.addedCpuUs, 150);
+  assert.equal(all!.addedP99, 2.5);
+  assert.ok(report.warnings.some((w) => /tracing 100 %: 7 spans dropped/.test(w)));
+  const text = renderReport(report);
+  assert.match(text, /Tracing cost, sidecar pair/);
+  assert.match(text, /\| 100 % .*\| 1200\/1100\/1150 \|/);
+  assert.throws(() => parseOptions(["--tracing", "0,150"]), /not a sampling rate/);
+  assert.throws(() => parseOptions(["--tracing", "1", "--targets", "single"]), /must include pair/);
+});

@@ -127,23 +127,36 @@ export function buildReport(o: Options, info: RunInfo, results: TargetResult[], 
   return { options: o, info, results, addedVsDirect, ratios, processes, otherLoad, targets, warnings, profiles, tracing };
 }
 
-/** Each sampling rate's figures, and what it adds to the lowest rate measured (the baseline: 0 % = tracing off). */
+/**
+ * Per sampling rate (over its rounds): median proxy CPU per request and latencies, spans
+ * summed; and what it adds to the lowest rate measured (the baseline: 0 % = tracing off).
+ */
 export function tracingCost(runs: TracingRun[]) {
-  const base = [...runs].sort((a, b) => a.percent - b.percent)[0];
-  return runs.map((r) => ({
-    percent: r.percent,
-    completed: r.fixed.completed,
-    errors: r.fixed.errors,
-    p50: r.fixed.service.p50,
-    p99: r.fixed.service.p99,
-    proxyCpuUsPerRequest: r.proxyCpuUsPerRequest,
-    /** Against the baseline rate: added proxy CPU per request (µs), and latency (ms). */
-    addedCpuUs: base ? r.proxyCpuUsPerRequest - base.proxyCpuUsPerRequest : Number.NaN,
-    addedP50: base ? r.fixed.service.p50 - base.fixed.service.p50 : Number.NaN,
-    addedP99: base ? r.fixed.service.p99 - base.fixed.service.p99 : Number.NaN,
-    spans: r.spans,
-    baseline: base?.percent,
-  }));
+  const rates = [...new Set(runs.map((r) => r.percent))].sort((a, b) => a - b);
+  const rows = rates.map((percent) => {
+    const mine = runs.filter((r) => r.percent === percent);
+    return {
+      percent,
+      rounds: mine.length,
+      completed: mine.reduce((n, r) => n + r.fixed.completed, 0),
+      errors: mine.reduce((n, r) => n + r.fixed.errors, 0),
+      proxyCpuUsPerRequest: median(mine.map((r) => r.proxyCpuUsPerRequest)),
+      /** Each round's CPU µs per request, to show the spread. */
+      cpuRounds: mine.map((r) => r.proxyCpuUsPerRequest),
+      p50: median(mine.map((r) => r.fixed.service.p50)),
+      p99: median(mine.map((r) => r.fixed.service.p99)),
+      controlPlaneCores: median(mine.map((r) => r.controlPlaneCores)),
+      spans: { exported: mine.reduce((n, r) => n + r.spans.exported, 0), dropped: mine.reduce((n, r) => n + r.spans.dropped, 0), failed: mine.reduce((n, r) => n + r.spans.failed, 0) },
+    };
+  });
+  const base = rows[0];
+  return rows.map((r) => ({ ...r, baseline: base?.percent, addedCpuUs: r.proxyCpuUsPerRequest - (base?.proxyCpuUsPerRequest ?? Number.NaN), addedP50: r.p50 - (base?.p50 ?? Number.NaN), addedP99: r.p99 - (base?.p99 ?? Number.NaN) }));
+}
+
+function median(xs: number[]): number {
+  if (xs.length === 0) return Number.NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 }
 export type Report = ReturnType<typeof buildReport>;
 
@@ -202,10 +215,11 @@ export function renderReport(r: Report): string {
     ...(r.tracing.length
       ? [
           "",
-          `Tracing cost, sidecar pair at ${o.rate} rps (the calling Service's traceSampling; spans from both sidecars exported over OTLP to the control plane; added = against ${r.tracing[0]!.baseline} %):`,
+          `Tracing cost, sidecar pair at ${o.rate} rps (both Services' traceSampling; spans from both sidecars exported over OTLP to ${o.otlp === "sink" ? "a null receiver (--otlp sink)" : "the control plane, which stores them on the same CPUs (--otlp control-plane)"};`,
+          `  medians over ${o.tracingRounds} round(s) run round-robin; added = against ${r.tracing[0]!.baseline} %):`,
           ...table(
-            ["sampled", "p50 ms", "p99 ms", "proxy CPU µs/req", "added CPU µs/req", "added p50", "added p99", "spans exported", "dropped", "failed"],
-            r.tracing.map((t) => [`${t.percent} %`, f(t.p50, 3), f(t.p99, 3), f(t.proxyCpuUsPerRequest, 1), signed(t.addedCpuUs, 1), signed(t.addedP50), signed(t.addedP99), String(t.spans.exported), String(t.spans.dropped), String(t.spans.failed)]),
+            ["sampled", "p50 ms", "p99 ms", "proxy CPU µs/req", "rounds µs/req", "added CPU µs/req", "added p50", "added p99", "control plane cores", "spans exported", "dropped", "failed"],
+            r.tracing.map((t) => [`${t.percent} %`, f(t.p50, 3), f(t.p99, 3), f(t.proxyCpuUsPerRequest, 1), t.cpuRounds.map((c) => c.toFixed(0)).join("/"), signed(t.addedCpuUs, 1), signed(t.addedP50), signed(t.addedP99), f(t.controlPlaneCores), String(t.spans.exported), String(t.spans.dropped), String(t.spans.failed)]),
           ),
         ]
       : []),

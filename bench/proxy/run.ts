@@ -108,7 +108,13 @@ try {
   if (want("single") || want("pair")) {
     if (o.cpuProfDir) mkdirSync(o.cpuProfDir, { recursive: true });
     const nodeArgs = [...o.proxyNodeArgs, ...(o.cpuProfDir ? ["--cpu-prof", `--cpu-prof-dir=${path.resolve(o.cpuProfDir)}`] : [])];
-    mesh = await startMesh({ runtime: o.proxyRuntime, nodeArgs, stdoutDir: o.proxyStdoutDir && path.resolve(o.proxyStdoutDir), appPort: app.h1Port, bodyBytes: BODY_BYTES, dir }, cleanup, log);
+    let otlpEndpoint = "control-plane";
+    if (o.otlp === "sink") {
+      const sink = spawnChild("otlp-sink", process.execPath, [path.join(here, "otlp-sink.mjs")], { stdout: "pipe", cwd: repoRoot });
+      cleanup.add("stop the OTLP sink", () => sink.stop());
+      otlpEndpoint = `http://127.0.0.1:${(await firstJsonLine<{ port: number }>(sink, 30_000)).port}/v1/traces`;
+    }
+    mesh = await startMesh({ runtime: o.proxyRuntime, nodeArgs, stdoutDir: o.proxyStdoutDir && path.resolve(o.proxyStdoutDir), appPort: app.h1Port, bodyBytes: BODY_BYTES, dir, otlpEndpoint }, cleanup, log);
     for (const p of [mesh.single, mesh.client, mesh.server]) stopProxies.push(() => p.child.stop());
   }
 
