@@ -16,3 +16,4 @@ export * from "./endpoint";
 export * from "./snapshot";
 export * from "./telemetry";
 export * from "./tap";
+export * from "./spiffe";
