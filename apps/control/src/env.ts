@@ -41,15 +41,44 @@ const EnvSchema = z.object({
   PROMETHEUS_URL: z.string().url("PROMETHEUS_URL must be an http(s):// URL of a Prometheus server").optional(),
   /** Longest wait for one Prometheus query, in ms. */
   TRELLIS_PROMETHEUS_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+  /** The mesh's SPIFFE trust domain: workload identities are spiffe://<trust domain>/ns/<namespace>/sa/<service>. */
+  TRELLIS_TRUST_DOMAIN: z.string().regex(/^[a-z0-9._-]{1,255}$/, "TRELLIS_TRUST_DOMAIN must be lower-case letters, digits, '.', '-' or '_'").default("cluster.local"),
+  /**
+   * Key-encryption key of the CA's private keys: base64 of 32 random bytes (`openssl rand -base64 32`).
+   * Every replica of one mesh needs the same. Unset: <data dir>/ca-kek, created on first start (one replica).
+   */
+  TRELLIS_CA_KEK: z.string().min(1).optional(),
+  /** An operator-supplied CA certificate (root or intermediate, PEM file) to sign with instead of a generated root. */
+  TRELLIS_CA_CERT_FILE: z.string().min(1).optional(),
+  /** Its private key (PEM file, RSA); required with TRELLIS_CA_CERT_FILE. */
+  TRELLIS_CA_KEY_FILE: z.string().min(1).optional(),
+  /** For an intermediate: the certificates above it up to and including the root (PEM file). */
+  TRELLIS_CA_CHAIN_FILE: z.string().min(1).optional(),
+  /** Lifetime of workload certificates, hours; proxies renew at half of it. */
+  TRELLIS_WORKLOAD_CERT_TTL_HOURS: z.coerce.number().positive("must be a number of hours above 0").max(24 * 90).default(24),
+  /** Lifetime of a generated root, days. */
+  TRELLIS_CA_ROOT_VALID_DAYS: z.coerce.number().int().min(2).default(3650),
   /** debug | info | warn | error */
   TRELLIS_LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
 });
 export type Env = z.infer<typeof EnvSchema>;
 
+function checkPairs(env: Env): string[] {
+  const errors: string[] = [];
+  if (env.TRELLIS_CA_CERT_FILE && !env.TRELLIS_CA_KEY_FILE) errors.push("TRELLIS_CA_KEY_FILE: required with TRELLIS_CA_CERT_FILE");
+  if (env.TRELLIS_CA_KEY_FILE && !env.TRELLIS_CA_CERT_FILE) errors.push("TRELLIS_CA_CERT_FILE: required with TRELLIS_CA_KEY_FILE");
+  if (env.TRELLIS_CA_CHAIN_FILE && !env.TRELLIS_CA_CERT_FILE) errors.push("TRELLIS_CA_CHAIN_FILE: only meaningful with TRELLIS_CA_CERT_FILE");
+  return errors;
+}
+
 /** Parses the environment; throws an error naming each bad variable. */
 export function readEnv(source: NodeJS.ProcessEnv = process.env): Env {
   const r = EnvSchema.safeParse(source);
-  if (r.success) return r.data;
+  if (r.success) {
+    const errors = checkPairs(r.data);
+    if (errors.length === 0) return r.data;
+    throw new Error(`invalid environment: ${errors.join("; ")}`);
+  }
   throw new Error(`invalid environment: ${r.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
 }
 

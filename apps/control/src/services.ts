@@ -1,4 +1,6 @@
 import type { Endpoint } from "@trellis/config";
+import type { CertificateAuthority } from "./ca/certificate-authority";
+import type { JoinTokens } from "./ca/join-tokens";
 import type { ProxySyncStatus } from "./distribution/ports";
 import type { ResourceStore } from "./revisions/store";
 import type { GraphService } from "./telemetry/graph-service";
@@ -19,4 +21,6 @@ export interface ControlServices {
   tap: TapService;
   /** Spans received over OTLP: search, one trace as a tree, receiver and retention counters. */
   traces: TraceApi;
+  /** The mesh certificate authority and the join tokens proxies bootstrap with. */
+  ca: { authority: CertificateAuthority; joinTokens: JoinTokens };
 }

@@ -1,3 +1,4 @@
+import { caRouter } from "./routers/ca";
 import { graphRouter } from "./routers/graph";
 import { metricsRouter } from "./routers/metrics";
 import { resourcesRouter } from "./routers/resources";
@@ -16,6 +17,7 @@ export const appRouter = router({
   metrics: metricsRouter,
   tap: tapRouter,
   traces: tracesRouter,
+  ca: caRouter,
 });
 
 /** The API's type, imported (type-only) by the dashboard and the CLI. */

@@ -1,6 +1,7 @@
 import { createTRPCClient, httpLink, TRPCClientError } from "@trpc/client";
 import { startControlPlane, type ControlPlane } from "../../src/app";
 import { readEnv } from "../../src/env";
+import { TEST_CA_KEK } from "./process";
 import { createLogger, type Logger } from "../../src/log";
 import type { AppRouter } from "../../src/trpc/root";
 
@@ -21,7 +22,7 @@ export class LogCapture {
 }
 
 /** Starts a control-plane replica in this process on ports 0 with short timers for tests. */
-export async function startTestControlPlane(opts: { databaseUrl?: string; dataDir?: string; replicaId?: string; log?: LogCapture } = {}): Promise<{ cp: ControlPlane; api: Api; log: LogCapture }> {
+export async function startTestControlPlane(opts: { databaseUrl?: string; dataDir?: string; replicaId?: string; log?: LogCapture; /** TRELLIS_CA_KEK; null = unset (the data directory keeps one). */ caKek?: string | null } = {}): Promise<{ cp: ControlPlane; api: Api; log: LogCapture }> {
   const log = opts.log ?? new LogCapture();
   const env = readEnv({
     ...(opts.databaseUrl ? { DATABASE_URL: opts.databaseUrl } : {}),
@@ -32,6 +33,7 @@ export async function startTestControlPlane(opts: { databaseUrl?: string; dataDi
     TRELLIS_ENDPOINT_GRACE_MS: "300",
     TRELLIS_PUSH_DEBOUNCE_MS: "20",
     TRELLIS_PUSH_MAX_DELAY_MS: "100",
+    ...(opts.caKek === null ? {} : { TRELLIS_CA_KEK: opts.caKek ?? TEST_CA_KEK }),
   });
   const cp = await startControlPlane(env, log.logger);
   return { cp, api: apiClient(cp.apiUrl), log };

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -16,6 +17,13 @@ export interface ControlProcess {
   stderr(): string;
   stop(): Promise<void>;
 }
+
+/**
+ * The CA key-encryption key of every control plane a test process starts: replicas on one
+ * database must share it (as an operator's do through TRELLIS_CA_KEK), and Postgres tests have
+ * no data directory to keep one in.
+ */
+export const TEST_CA_KEK = randomBytes(32).toString("base64");
 
 export interface SpawnOptions {
   /** tsx: the TypeScript sources (default); bundle: apps/control/dist/main.mjs, built first, as production runs it. */
@@ -40,7 +48,7 @@ export async function spawnControlPlane(env: Record<string, string>, opts: Spawn
   const entry = opts.runtime === "bundle" ? [BUNDLE] : ["--import", "tsx", MAIN];
   const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), ...entry], {
     cwd: opts.cwd ?? repoRoot,
-    env: { PATH: process.env.PATH ?? "", TRELLIS_API_PORT: "0", TRELLIS_GRPC_PORT: "0", ...env },
+    env: { PATH: process.env.PATH ?? "", TRELLIS_API_PORT: "0", TRELLIS_GRPC_PORT: "0", TRELLIS_CA_KEK: TEST_CA_KEK, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let err = "";

@@ -5,10 +5,13 @@
  * plane's own helpers in spirit; apps do not import each other's tests.
  */
 import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import type { ChildProcess } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
+/** Every control plane this test process starts shares one CA key-encryption key (replicas on one database must). */
+const TEST_CA_KEK = randomBytes(32).toString("base64");
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../..");
 const MAIN = path.join(repoRoot, "apps/control/src/main.ts");
 
@@ -42,6 +45,7 @@ export async function spawnControlPlane(env: Record<string, string>, opts: { tim
       TRELLIS_ENDPOINT_GRACE_MS: "300",
       TRELLIS_PUSH_DEBOUNCE_MS: "20",
       TRELLIS_PUSH_MAX_DELAY_MS: "100",
+      TRELLIS_CA_KEK: TEST_CA_KEK,
       ...env,
     },
     stdio: ["ignore", "pipe", "pipe"],
