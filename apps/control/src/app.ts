@@ -1,7 +1,10 @@
 import { readFileSync } from "node:fs";
+import * as grpc from "@grpc/grpc-js";
 import type { Endpoint } from "@trellis/config";
 import { CaError, CertificateAuthority } from "./ca/certificate-authority";
+import { IdentityService } from "./ca/identity-service";
 import { JoinTokens } from "./ca/join-tokens";
+import { ServingIdentity } from "./ca/serving-identity";
 import { loadKek } from "./ca/key-encryption";
 import { LocalChangeBus } from "./changes/local-change-bus";
 import { PgChangeBus } from "./changes/pg-change-bus";
@@ -29,6 +32,8 @@ import { TraceService } from "./telemetry/traces/trace-service";
 export interface ControlPlane {
   apiUrl: string;
   grpcAddress: string;
+  /** gRPC over TLS: mTLS config streams and the Identity service. */
+  grpcTlsAddress: string;
   replicaId: string;
   db: Database;
   store: ResourceStore;
@@ -114,6 +119,13 @@ export async function startControlPlane(env: Env, log: Logger): Promise<ControlP
   };
   const api = createApiServer({ services, log, ready: async () => void (await db.sql("SELECT 1")), otlp: (req, res) => traces.receiver.handle(req, res) });
   const grpcPort = await distribution.listen(`${env.TRELLIS_HOST}:${env.TRELLIS_GRPC_PORT}`);
+  // The TLS port proves itself with the control plane's own mesh certificate; client certificates are optional (a joining proxy has none yet).
+  const serving = new ServingIdentity(ca.authority, log.child({ module: "ca" }));
+  await serving.start();
+  const stopFollowingRotations = ca.authority.onRotated(() => void serving.refreshBundle());
+  const identity = new IdentityService(ca.authority, ca.joinTokens, log.child({ module: "identity" }));
+  const tlsCredentials = grpc.experimental.createCertificateProviderServerCredentials(serving.provider, serving.provider, false);
+  const grpcTlsPort = await distribution.listen(`${env.TRELLIS_HOST}:${env.TRELLIS_GRPC_TLS_PORT}`, tlsCredentials, (server) => identity.addTo(server));
   const apiPort = await listen(api, env.TRELLIS_HOST, env.TRELLIS_API_PORT);
 
   housekeeping.announced(await store.head());
@@ -122,6 +134,7 @@ export async function startControlPlane(env: Env, log: Logger): Promise<ControlP
   return {
     apiUrl: `http://${host}:${apiPort}`,
     grpcAddress: `${host}:${grpcPort}`,
+    grpcTlsAddress: `${host}:${grpcTlsPort}`,
     replicaId,
     db,
     store,
@@ -135,6 +148,8 @@ export async function startControlPlane(env: Env, log: Logger): Promise<ControlP
       });
       tap.close();
       await distribution.close();
+      stopFollowingRotations();
+      serving.stop();
       await tapBus.close();
       await live.close();
       await traces.retention.stop();

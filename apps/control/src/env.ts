@@ -18,6 +18,12 @@ const EnvSchema = z.object({
   TRELLIS_API_PORT: z.coerce.number().int().min(0).max(65535).default(15080),
   /** gRPC config-stream port (0 = any free port). */
   TRELLIS_GRPC_PORT: z.coerce.number().int().min(0).max(65535).default(15010),
+  /**
+   * gRPC over TLS (0 = any free port): the config stream for proxies with a mesh certificate
+   * (mTLS) and the Identity service that issues them (join token or renewal). The plaintext
+   * port above serves the config stream only.
+   */
+  TRELLIS_GRPC_TLS_PORT: z.coerce.number().int().min(0).max(65535).default(15012),
   /** This replica's id, unique among control-plane replicas. */
   TRELLIS_REPLICA_ID: z.string().min(1).default(`${hostname()}-${randomUUID().slice(0, 8)}`),
   /** How long a disconnected proxy's endpoint is kept before removal, in ms. */

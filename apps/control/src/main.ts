@@ -12,8 +12,8 @@ const log = createLogger(env.TRELLIS_LOG_LEVEL, { replica: env.TRELLIS_REPLICA_I
 log.info("starting control plane", { database: env.DATABASE_URL ? redactUrl(env.DATABASE_URL) : `embedded PGlite in ${env.TRELLIS_DATA_DIR}` });
 
 const cp = await startControlPlane(env, log);
-process.stdout.write(JSON.stringify({ event: "listening", api: cp.apiUrl, grpc: cp.grpcAddress, replica: cp.replicaId, database: cp.db.backend }) + "\n");
-process.stdout.write(`Trellis control plane ready\n  API (tRPC):   ${cp.apiUrl}/trpc\n  config gRPC:  ${cp.grpcAddress}\n  database:     ${cp.db.backend === "postgres" ? cp.db.target : `embedded PGlite (${env.TRELLIS_DATA_DIR})`}\n`);
+process.stdout.write(JSON.stringify({ event: "listening", api: cp.apiUrl, grpc: cp.grpcAddress, grpcTls: cp.grpcTlsAddress, replica: cp.replicaId, database: cp.db.backend }) + "\n");
+process.stdout.write(`Trellis control plane ready\n  API (tRPC):   ${cp.apiUrl}/trpc\n  config gRPC:  ${cp.grpcAddress} (plaintext), ${cp.grpcTlsAddress} (TLS: mTLS streams, identity)\n  database:     ${cp.db.backend === "postgres" ? cp.db.target : `embedded PGlite (${env.TRELLIS_DATA_DIR})`}\n`);
 
 let stopping = false;
 for (const signal of ["SIGINT", "SIGTERM"] as const) {

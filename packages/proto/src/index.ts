@@ -1,8 +1,9 @@
 /**
  * @trellis/proto: the control plane <-> proxy API. The message types (interfaces plus codec
  * objects of the same name), the gRPC service definition for servers and the client
- * constructor for proxies, all generated from proto/trellis/discovery/v1/discovery.proto and
- * telemetry.proto (per-second traffic deltas and live tap, sent on the same stream).
+ * constructor for proxies, all generated from proto/trellis/discovery/v1/discovery.proto,
+ * telemetry.proto (per-second traffic deltas and live tap, sent on the same stream) and
+ * identity.proto (workload certificates from the mesh CA).
  */
 export {
   Ack,
@@ -18,6 +19,8 @@ export {
   protobufPackage,
 } from "./generated/trellis/discovery/v1/discovery";
 export type { ConfigDiscoveryServer } from "./generated/trellis/discovery/v1/discovery";
+export { CertifyRequest, CertifyResponse, IdentityClient, IdentityService } from "./generated/trellis/discovery/v1/identity";
+export type { IdentityServer } from "./generated/trellis/discovery/v1/identity";
 export {
   Direction,
   RequestRow,
@@ -36,3 +39,4 @@ export {
 
 /** The `Snapshot.content_type` of a JSON-encoded `SnapshotSchema` body (@trellis/config). */
 export const SNAPSHOT_CONTENT_TYPE = "application/vnd.trellis.snapshot.v1+json";
+export { MemoryCertificateProvider } from "./memory-certificate-provider";

@@ -77,6 +77,7 @@ export function fingerprint(certPem: string): string {
 
 export class CertificateAuthority {
   private signer: Signer | undefined;
+  private readonly rotatedListeners = new Set<() => void>();
   private readonly now: () => Date;
 
   private constructor(
@@ -132,9 +133,16 @@ export class CertificateAuthority {
         return this.insertGenerated(tx, "rotated");
       }),
     );
+    for (const l of this.rotatedListeners) l();
     this.opts.log.info("mesh CA root rotated", { authority: created.id, fingerprint: created.fingerprint, overlapHours: this.opts.workloadTtlMs / 3_600_000 });
     await this.loadSigner();
     return created;
+  }
+
+  /** Calls `listener` after each rotation made through this instance (other replicas' are seen by polling the bundle). */
+  onRotated(listener: () => void): () => void {
+    this.rotatedListeners.add(listener);
+    return () => this.rotatedListeners.delete(listener);
   }
 
   /** Retires authorities whose overlap is over (they drop out of the trust bundle); returns how many. */

@@ -1,5 +1,8 @@
-import { generateKeyPairSync, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
+import { createCsr, newRsaKeyPair } from "@trellis/config/csr";
 import forge from "node-forge";
+
+export { createCsr, newRsaKeyPair };
 
 /**
  * The X.509 work of the mesh CA, with node-forge: self-signed roots, and workload
@@ -12,16 +15,6 @@ const pki = forge.pki;
 
 export class CertificateRequestError extends Error {
   readonly code = "TRELLIS_BAD_CSR";
-}
-
-export interface KeyPairPem {
-  privateKeyPem: string;
-  publicKeyPem: string;
-}
-
-export function newRsaKeyPair(): KeyPairPem {
-  const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048, publicKeyEncoding: { type: "spki", format: "pem" }, privateKeyEncoding: { type: "pkcs8", format: "pem" } });
-  return { privateKeyPem: privateKey, publicKeyPem: publicKey };
 }
 
 /** A positive random serial (RFC 5280: at most 20 octets, non-negative). */
@@ -95,8 +88,10 @@ export function signWorkloadCert(opts: { csrPem: string; spiffeId: string; ttlMs
   cert.publicKey = publicKey;
   cert.serialNumber = serial();
   // A minute back for clock skew between the CA and the peers; never past the issuer's own end.
-  cert.validity.notBefore = new Date(now.getTime() - 60_000);
-  cert.validity.notAfter = new Date(Math.min(now.getTime() + opts.ttlMs, issuer.validity.notAfter.getTime()));
+  // Whole seconds, as X.509 stores them, so the notAfter reported is the certificate's.
+  const second = (ms: number) => new Date(Math.floor(ms / 1000) * 1000);
+  cert.validity.notBefore = second(now.getTime() - 60_000);
+  cert.validity.notAfter = second(Math.min(now.getTime() + opts.ttlMs, issuer.validity.notAfter.getTime()));
   cert.setSubject([{ name: "organizationName", value: new URL(opts.spiffeId).host }]);
   cert.setIssuer(issuer.subject.attributes);
   cert.setExtensions([
@@ -110,15 +105,6 @@ export function signWorkloadCert(opts: { csrPem: string; spiffeId: string; ttlMs
   ]);
   cert.sign(pki.privateKeyFromPem(opts.issuerKeyPem), forge.md.sha256.create());
   return { certPem: pki.certificateToPem(cert), notBefore: cert.validity.notBefore, notAfter: cert.validity.notAfter, serial: cert.serialNumber };
-}
-
-/** A CSR for `keyPem` (what a proxy sends; here for tests and tools). */
-export function createCsr(privateKeyPem: string, publicKeyPem: string, commonName = "trellis-proxy"): string {
-  const csr = pki.createCertificationRequest();
-  csr.publicKey = pki.publicKeyFromPem(publicKeyPem);
-  csr.setSubject([{ name: "commonName", value: commonName }]);
-  csr.sign(pki.privateKeyFromPem(privateKeyPem), forge.md.sha256.create());
-  return pki.certificationRequestToPem(csr);
 }
 
 /** Notes about a certificate PEM the CA is given (operator-supplied): is it a CA, its end, its key matches. */

@@ -63,7 +63,7 @@ export class ConfigDiscoveryServer {
   /** Endpoint removals waiting out the grace period after a stream ended. */
   private readonly grace: GraceTimers;
   private retryTimer: NodeJS.Timeout | undefined;
-  private grpcServer: grpc.Server | undefined;
+  private readonly grpcServers: grpc.Server[] = [];
   private closing = false;
   /** The live taps every proxy should run (see setTaps). */
   private taps: TapSpec[] = [];
@@ -96,13 +96,18 @@ export class ConfigDiscoveryServer {
     server.addService(configDiscoveryDefinition, this.implementation);
   }
 
-  /** Starts a gRPC server of its own on `address` (`host:port`, port 0 = any); resolves to the bound port. */
-  async listen(address: string, credentials: grpc.ServerCredentials = grpc.ServerCredentials.createInsecure()): Promise<number> {
+  /**
+   * Starts a gRPC server of its own on `address` (`host:port`, port 0 = any); resolves to the
+   * bound port. Called once per port (plaintext, TLS); `alsoServe` registers more services on
+   * that server (the Identity service, TLS only). close() shuts them all down.
+   */
+  async listen(address: string, credentials: grpc.ServerCredentials = grpc.ServerCredentials.createInsecure(), alsoServe?: (server: grpc.Server) => void): Promise<number> {
     const server = new grpc.Server({ "grpc.keepalive_time_ms": 30_000, "grpc.keepalive_timeout_ms": 10_000 });
     this.addTo(server);
+    alsoServe?.(server);
     const port = await new Promise<number>((resolve, reject) => server.bindAsync(address, credentials, (err, p) => (err ? reject(err) : resolve(p))));
-    this.grpcServer = server;
-    this.log.info("config discovery listening", { address, port });
+    this.grpcServers.push(server);
+    this.log.info("config discovery listening", { address, port, tls: credentials._isSecure() });
     return port;
   }
 
@@ -145,18 +150,21 @@ export class ConfigDiscoveryServer {
     this.grace.clear();
     for (const s of [...this.streams]) s.goodbye("TRELLIS_SHUTTING_DOWN", "control plane replica is shutting down; reconnect to another one", grpc.status.UNAVAILABLE);
     await this.tracker.close();
-    const server = this.grpcServer;
-    if (!server) return;
-    await new Promise<void>((resolve) => {
-      const force = setTimeout(() => {
-        server.forceShutdown();
-        resolve();
-      }, 2000);
-      server.tryShutdown(() => {
-        clearTimeout(force);
-        resolve();
-      });
-    });
+    await Promise.all(
+      this.grpcServers.map(
+        (server) =>
+          new Promise<void>((resolve) => {
+            const force = setTimeout(() => {
+              server.forceShutdown();
+              resolve();
+            }, 2000);
+            server.tryShutdown(() => {
+              clearTimeout(force);
+              resolve();
+            });
+          }),
+      ),
+    );
   }
 
   private readonly events: ConnectionEvents = {

@@ -9,8 +9,8 @@ export class ProtocolError extends Error {
     /** Stable code, e.g. `TRELLIS_HELLO_REQUIRED`; sent in Goodbye.code. */
     readonly code: `TRELLIS_${string}`,
     message: string,
-    /** INVALID_ARGUMENT for a malformed message, FAILED_PRECONDITION for one out of order. */
-    readonly grpcStatus: status.INVALID_ARGUMENT | status.FAILED_PRECONDITION,
+    /** INVALID_ARGUMENT for a malformed message, FAILED_PRECONDITION for one out of order, PERMISSION_DENIED for a Hello its certificate does not cover. */
+    readonly grpcStatus: status.INVALID_ARGUMENT | status.FAILED_PRECONDITION | status.PERMISSION_DENIED,
   ) {
     super(message);
     this.name = "ProtocolError";

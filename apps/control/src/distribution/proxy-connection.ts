@@ -1,5 +1,7 @@
 import { status } from "@grpc/grpc-js";
 import type { ServerDuplexStream } from "@grpc/grpc-js";
+import { parseSpiffeId } from "@trellis/config";
+import type { SpiffeIdentity } from "@trellis/config";
 import { SNAPSHOT_CONTENT_TYPE } from "@trellis/proto";
 import type { ControlMessage, ProxyMessage, TapSpec } from "@trellis/proto";
 import { parseHello } from "./parse-hello";
@@ -96,6 +98,12 @@ export class ProxyConnection {
   }
   private senderCache: TelemetrySender | undefined;
 
+  /** The SPIFFE identity of the client certificate the connection was authenticated with (TLS port), if any. */
+  peerIdentity(): SpiffeIdentity | undefined {
+    const san = this.call.getAuthContext?.()?.sslPeerCertificate?.subjectaltname ?? "";
+    return san.split(", ").filter((x) => x.startsWith("URI:")).map((x) => parseSpiffeId(x.slice(4))).find((x) => x !== undefined);
+  }
+
   /** The peer address, for logs. */
   get peer(): string {
     return this.call.getPeer();
@@ -179,7 +187,13 @@ export class ProxyConnection {
     if (m.$case === "hello") {
       if (this.helloSeen) throw new ProtocolError("TRELLIS_DUPLICATE_HELLO", "a second Hello on the same stream; open a new stream to change identity", status.FAILED_PRECONDITION);
       this.helloSeen = true;
-      this.hello = parseHello(m.value);
+      const hello = parseHello(m.value);
+      // On the TLS port a proxy with a mesh certificate may only speak for the identity it proves.
+      const peer = this.peerIdentity();
+      if (peer && (peer.namespace !== hello.proxy.namespace || peer.serviceAccount !== hello.proxy.service)) {
+        throw new ProtocolError("TRELLIS_IDENTITY_MISMATCH", `the connection's certificate is for ${peer.namespace}/${peer.serviceAccount}; a Hello for ${hello.proxy.namespace}/${hello.proxy.service} is refused`, status.PERMISSION_DENIED);
+      }
+      this.hello = hello;
       this.events.hello(this, this.hello).catch((err: unknown) => {
         this.goodbye("TRELLIS_HELLO_FAILED", `could not register the endpoint: ${String(err)}; retry later`, status.UNAVAILABLE);
       });

@@ -29,6 +29,7 @@ export async function startTestControlPlane(opts: { databaseUrl?: string; dataDi
     TRELLIS_DATA_DIR: opts.dataDir ?? "/nonexistent-data-dir-for-postgres-tests",
     TRELLIS_API_PORT: "0",
     TRELLIS_GRPC_PORT: "0",
+    TRELLIS_GRPC_TLS_PORT: "0",
     TRELLIS_REPLICA_ID: opts.replicaId ?? "test-replica",
     TRELLIS_ENDPOINT_GRACE_MS: "300",
     TRELLIS_PUSH_DEBOUNCE_MS: "20",

@@ -23,6 +23,8 @@ export interface ControlProcess {
   grpcPort: number;
   /** `127.0.0.1:<grpcPort>`, a ConfigClient target. */
   grpcTarget: string;
+  /** The TLS port (mTLS config stream, Identity service), `host:port`. */
+  grpcTlsTarget: string;
   /** The last 20 kB of its stderr (JSON log lines), for failure messages. */
   stderr(): string;
   /** SIGTERM (graceful: Goodbye to every proxy), SIGKILL after 10 s; resolves when it exited. */
@@ -42,6 +44,7 @@ export async function spawnControlPlane(env: Record<string, string>, opts: { tim
       PATH: process.env.PATH ?? "",
       TRELLIS_API_PORT: "0",
       TRELLIS_GRPC_PORT: "0",
+      TRELLIS_GRPC_TLS_PORT: "0",
       TRELLIS_ENDPOINT_GRACE_MS: "300",
       TRELLIS_PUSH_DEBOUNCE_MS: "20",
       TRELLIS_PUSH_MAX_DELAY_MS: "100",
@@ -52,7 +55,7 @@ export async function spawnControlPlane(env: Record<string, string>, opts: { tim
   });
   let err = "";
   child.stderr.on("data", (d: Buffer) => (err = (err + d.toString()).slice(-20_000)));
-  const listening = await new Promise<{ api: string; grpc: string }>((resolve, reject) => {
+  const listening = await new Promise<{ api: string; grpc: string; grpcTls: string }>((resolve, reject) => {
     let out = "";
     const timer = setTimeout(() => (child.kill("SIGKILL"), reject(new Error(`control plane did not start in ${timeoutMs} ms; stderr:\n${err}`))), timeoutMs);
     const onExit = (code: number | null) => (clearTimeout(timer), reject(new Error(`control plane exited with ${code}; stderr:\n${err}`)));
@@ -64,7 +67,7 @@ export async function spawnControlPlane(env: Record<string, string>, opts: { tim
       child.stdout.off("data", onData);
       child.off("exit", onExit);
       child.stdout.resume(); // keep draining the banner
-      resolve(JSON.parse(out.slice(0, nl)) as { api: string; grpc: string });
+      resolve(JSON.parse(out.slice(0, nl)) as { api: string; grpc: string; grpcTls: string });
     };
     child.stdout.on("data", onData);
     child.once("exit", onExit);
@@ -75,6 +78,7 @@ export async function spawnControlPlane(env: Record<string, string>, opts: { tim
     api: listening.api,
     grpcPort,
     grpcTarget: `127.0.0.1:${grpcPort}`,
+    grpcTlsTarget: listening.grpcTls,
     stderr: () => err,
     stop: () =>
       new Promise<void>((resolve) => {

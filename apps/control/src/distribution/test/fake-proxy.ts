@@ -24,8 +24,9 @@ export class FakeProxy {
   private readonly client: grpc.Client;
   readonly call: grpc.ClientDuplexStream<ProxyMessage, ControlMessage>;
 
-  constructor(port: number) {
-    const client = new ConfigDiscoveryClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+  /** `port` on 127.0.0.1 in plaintext, or any `host:port` with the given credentials (the TLS port). */
+  constructor(port: number | string, credentials: grpc.ChannelCredentials = grpc.credentials.createInsecure()) {
+    const client = new ConfigDiscoveryClient(typeof port === "number" ? `127.0.0.1:${port}` : port, credentials);
     this.client = client;
     this.call = client.streamConfig();
     this.call.on("data", (m: ControlMessage) => this.received.push(m));
