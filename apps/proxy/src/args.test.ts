@@ -143,4 +143,13 @@ describe("parseProxyArgs", () => {
     assert.equal(wantsHelp(["--help", "--bogus"]), true);
     assert.equal(wantsHelp(["--service", "x"]), false);
   });
+  test("mesh identity: --ca-bundle and --join-token (flags or env); a token needs the bundle and its own shape", () => {
+    const o = parse(["--service", "reviews", "--app-port", "9080", "--ca-bundle", "/etc/trellis/ca.pem", "--control-plane", "cp:15012"], { TRELLIS_PROXY_JOIN_TOKEN: "0123456789abcdef.c2VjcmV0" });
+    assert.equal(o.caBundle, "/etc/trellis/ca.pem");
+    assert.equal(o.joinToken, "0123456789abcdef.c2VjcmV0");
+    assert.match(failure(["--service", "reviews", "--app-port", "9080", "--join-token", "0123456789abcdef.c2VjcmV0"]), /--join-token.*needs --ca-bundle/);
+    const bad = failure(["--service", "reviews", "--app-port", "9080", "--ca-bundle", "/x", "--join-token", "not-a-token"]);
+    assert.match(bad, /--join-token.*<id>\.<secret>/);
+    assert.ok(!bad.includes("not-a-token"), "the message does not echo the token");
+  });
 });

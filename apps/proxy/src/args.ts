@@ -79,6 +79,13 @@ export const ProxyOptionsSchema = z
      * OpenTelemetry collector's; `off` records no spans (trace headers still pass through).
      */
     otlpEndpoint: z.string().refine((u) => u === "off" || isHttpUrl(u), "must be an http:// or https:// URL such as http://127.0.0.1:4318/v1/traces, or off"),
+    /**
+     * The mesh's trust anchors (a PEM file, `ca.bundle` of the control plane). Set: the proxy
+     * has a mesh identity, and talks to the control plane's TLS port (--control-plane) with it.
+     */
+    caBundle: z.string().min(1, "must be a file path").optional(),
+    /** A join token (`<id>.<secret>`) for the first certificate; a valid one stored in the data directory makes it unnecessary. */
+    joinToken: z.string().regex(/^[0-9a-f]{16}\.[A-Za-z0-9_-]+$/, "must be <id>.<secret> as ca.joinTokens.create returned it").optional(),
   })
   .strict()
   .superRefine((o, ctx) => {
@@ -90,6 +97,7 @@ export const ProxyOptionsSchema = z
       if (other) ctx.addIssue({ code: "custom", path: at, message: `port ${port} is already used by ${other}; give each listener its own port` });
       else taken.set(port, what);
     };
+    if (o.joinToken && !o.caBundle) ctx.addIssue({ code: "custom", path: ["joinToken"], message: "needs --ca-bundle: the roots the proxy checks the control plane's certificate with" });
     claim(o.adminPort, "--admin-port", ["adminPort"]);
     claim(o.inboundPort, "--inbound-port", ["inboundPort"]);
     claim(o.outboundPort, "--outbound-port", ["outboundPort"]);
@@ -125,6 +133,8 @@ const OPTIONS = {
   logLevel: { flag: "log-level", env: "TRELLIS_PROXY_LOG_LEVEL" },
   tcpForward: { flag: "tcp-forward", env: "TRELLIS_PROXY_TCP_FORWARD", multiple: true },
   otlpEndpoint: { flag: "otlp-endpoint", env: "TRELLIS_PROXY_OTLP_ENDPOINT" },
+  caBundle: { flag: "ca-bundle", env: "TRELLIS_PROXY_CA_BUNDLE" },
+  joinToken: { flag: "join-token", env: "TRELLIS_PROXY_JOIN_TOKEN" },
 } as const satisfies Record<string, { flag: string; env: string; multiple?: boolean }>;
 type OptionName = keyof typeof OPTIONS;
 
@@ -149,6 +159,9 @@ export const USAGE = `usage: trellis-proxy --service NAME --app-port PORT [optio
   --tcp-forward PORT=HOST:P  plain TCP listener on PORT forwarding to mesh TCP service HOST:P (repeatable)
   --otlp-endpoint URL|off    where spans go, OTLP/HTTP (default: the control plane's API,
                              http://<control-plane host>:15080/v1/traces); off: no spans
+  --ca-bundle FILE           the mesh's trust anchors (PEM, the control plane's ca.bundle): the proxy gets a
+                             workload certificate and uses the control plane's TLS port (--control-plane HOST:15012)
+  --join-token TOKEN         <id>.<secret> for the first certificate (kept 0600 in --data-dir/identity afterwards)
   -h, --help                 this text
 
 Every option can also be set as TRELLIS_PROXY_<NAME> (e.g. TRELLIS_PROXY_APP_PORT); list
@@ -274,6 +287,8 @@ export function parseProxyArgs(argv: readonly string[], env: Readonly<Record<str
     logLevel: single("logLevel") ?? "info",
     tcpForward: tcpForwards.map((f) => f.raw),
     otlpEndpoint: single("otlpEndpoint") ?? defaultOtlpEndpoint(single("controlPlane") ?? "127.0.0.1:15010"),
+    ...(single("caBundle") === undefined ? {} : { caBundle: single("caBundle") }),
+    ...(single("joinToken") === undefined ? {} : { joinToken: single("joinToken") }),
   };
 
   const r = ProxyOptionsSchema.safeParse(raw);
@@ -296,7 +311,9 @@ export function parseProxyArgs(argv: readonly string[], env: Readonly<Record<str
     } else {
       const name = key as OptionName;
       const from = source.get(name);
-      problems.push(from ? `${from} ${JSON.stringify(String(raw[name as keyof typeof raw]))}: ${message}` : `--${OPTIONS[name].flag}: ${message}`);
+      // A join token is a secret: name where it came from, never its value.
+      const shown = name === "joinToken" ? "" : ` ${JSON.stringify(String(raw[name as keyof typeof raw]))}`;
+      problems.push(from ? `${from}${shown}: ${message}` : `--${OPTIONS[name].flag}: ${message}`);
     }
   }
   throw new ArgsError(`invalid options: ${problems.join("; ")}`);

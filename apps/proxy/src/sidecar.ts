@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import type { PeerInfo } from "./core/context";
 import type { Logger } from "./core/log";
 import type { ProxyOptions } from "./args";
@@ -5,6 +6,7 @@ import { startAdminServer } from "./admin/admin-server";
 import type { AdminServer, AdminSource } from "./admin/admin-server";
 import type { ClusterStatus } from "./admin/cluster-status";
 import { ConfigClient } from "./control/config-client";
+import { IdentityError, WorkloadIdentity } from "./identity/workload-identity";
 import { DataPlane } from "./proxy";
 import { createOtlpExporter } from "./tracing/otlp-exporter";
 import { Tracer } from "./tracing/tracer";
@@ -45,8 +47,11 @@ export async function startSidecar(opts: ProxyOptions, log: Logger): Promise<Sid
   });
   await dataPlane.start();
 
+  // With --ca-bundle the proxy has a mesh identity: a certificate before anything else talks to the control plane.
+  const identity = opts.caBundle ? await startIdentity(opts, log) : undefined;
   const config = new ConfigClient({
     target: opts.controlPlane,
+    credentials: identity ? () => identity.channelCredentials() : undefined,
     hello: {
       workload: opts.workload,
       service: opts.service,
@@ -86,6 +91,7 @@ export async function startSidecar(opts: ProxyOptions, log: Logger): Promise<Sid
         connected: s.connected,
         lastAckAt: s.lastAckAt?.toISOString() ?? null,
         lastNack: s.lastNack ? { version: s.lastNack.version, reason: s.lastNack.reason, at: s.lastNack.at.toISOString() } : null,
+        identity: identity?.status() ?? null,
       };
     },
     clusters: () => clusterStatus(dataPlane),
@@ -104,6 +110,7 @@ export async function startSidecar(opts: ProxyOptions, log: Logger): Promise<Sid
     admin,
     ports: { inbound: dataPlane.ports.inbound, outbound: dataPlane.ports.outbound, admin: admin.port, tcpForward: dataPlane.ports.tcpForward },
     async stop(drainMs = 5_000) {
+      identity?.stop();
       await config.stop();
       await dataPlane.stop(drainMs);
       await admin.close();
@@ -111,6 +118,17 @@ export async function startSidecar(opts: ProxyOptions, log: Logger): Promise<Sid
       dataPlane.accessLog.flush();
     },
   };
+}
+
+async function startIdentity(opts: ProxyOptions, log: Logger): Promise<WorkloadIdentity> {
+  let trustAnchorsPem: string;
+  try {
+    trustAnchorsPem = readFileSync(opts.caBundle!, "utf8");
+  } catch (err) {
+    throw new IdentityError(`--ca-bundle: cannot read ${opts.caBundle}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  if (!trustAnchorsPem.includes("BEGIN CERTIFICATE")) throw new IdentityError(`--ca-bundle: ${opts.caBundle} holds no PEM certificate`);
+  return WorkloadIdentity.start({ target: opts.controlPlane, trustAnchorsPem, namespace: opts.namespace, service: opts.service, joinToken: opts.joinToken, dataDir: opts.dataDir, log: log.child({ module: "identity" }) });
 }
 
 function clusterStatus(dp: DataPlane): ClusterStatus[] {

@@ -47,6 +47,8 @@ export interface ConfigClientOptions {
   connectTimeoutMs?: number;
   /** What the proxy reports on the stream (live deltas, tap events); nothing when absent. */
   telemetry?: StreamTelemetry;
+  /** Credentials for each new channel (the workload identity's mTLS); plaintext when absent. */
+  credentials?: (() => grpc.ChannelCredentials) | undefined;
 }
 
 /** The telemetry side of the stream: the proxy's collectors, polled by the client while a stream is up. */
@@ -241,7 +243,7 @@ export class ConfigClient extends EventEmitter<ConfigClientEvents> {
 
   /** One connection: a fresh channel, one connect attempt, then the stream until it ends. */
   private async attempt(): Promise<{ connected: false; end: StreamEnd } | { connected: true; upMs: number; end: StreamEnd }> {
-    const client = new ConfigDiscoveryClient(this.options.target, grpc.credentials.createInsecure(), {
+    const client = new ConfigDiscoveryClient(this.options.target, this.options.credentials?.() ?? grpc.credentials.createInsecure(), {
       // Snapshots of a mesh with thousands of services run to many megabytes.
       "grpc.max_receive_message_length": 64 * 1024 * 1024,
       // Notice a control plane that vanished without closing the connection (a partition, a dead host).
