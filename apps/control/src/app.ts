@@ -76,6 +76,7 @@ export async function startControlPlane(env: Env, log: Logger): Promise<ControlP
   const distribution = new ConfigDiscoveryServer({
     telemetry: { delta: (sender, delta) => live.delta(sender, delta), tapEvents: (sender, events) => tap.tapEvents(sender, events) },
     source: { snapshot: () => store.snapshot() },
+    trust: async () => ({ trustDomain: ca.authority.trustDomain, bundlePem: await ca.authority.trustBundlePem() }),
     registry,
     statusSink: statusRepo,
     replicaId,
@@ -122,6 +123,8 @@ export async function startControlPlane(env: Env, log: Logger): Promise<ControlP
   // The TLS port proves itself with the control plane's own mesh certificate; client certificates are optional (a joining proxy has none yet).
   const serving = new ServingIdentity(ca.authority, log.child({ module: "ca" }));
   await serving.start();
+  // A new bundle (a rotation here, or seen within 30 s of one on another replica) goes to every proxy in its snapshot.
+  serving.onBundleChanged = () => distribution.notifyChanged("config");
   const stopFollowingRotations = ca.authority.onRotated(() => void serving.refreshBundle());
   const identity = new IdentityService(ca.authority, ca.joinTokens, log.child({ module: "identity" }));
   const tlsCredentials = grpc.experimental.createCertificateProviderServerCredentials(serving.provider, serving.provider, false);

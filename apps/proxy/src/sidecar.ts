@@ -69,6 +69,7 @@ export async function startSidecar(opts: ProxyOptions, log: Logger): Promise<Sid
   });
   config.on("applied", (s, source) => {
     dataPlane.metrics.configApplied("ack", s.version);
+    if (identity && s.trust) identity.setTrustBundle(s.trust.bundlePem);
     log.info("configuration applied", { version: s.version, revision: s.revision, source, hosts: s.outbound.hosts.length });
   });
   config.on("nacked", (n) => {

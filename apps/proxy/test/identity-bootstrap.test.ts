@@ -19,8 +19,9 @@ import type { ProxyProcess } from "./helpers/proxy-process";
 const svc = (name: string) => ({ kind: "Service", metadata: { name, namespace: "default" }, spec: { ports: [{ name: "http", port: 9080, protocol: "http" }] } });
 
 interface Dump {
-  identity: { spiffeId: string; notBefore: string; notAfter: string } | null;
+  identity: { spiffeId: string; notBefore: string; notAfter: string; trustedRoots: number } | null;
   version: string | null;
+  snapshot: { trust?: { trustDomain: string; bundlePem: string } } | null;
 }
 
 describe("proxy identity bootstrap with a join token", () => {
@@ -72,6 +73,16 @@ describe("proxy identity bootstrap with a join token", () => {
     await eventually("the restarted proxy to sync", async () => ((await dump(again)).version ? true : undefined));
     assert.equal((await dump(again)).identity!.spiffeId, "spiffe://cluster.local/ns/default/sa/reviews");
     assert.equal((await trpcQuery<{ uses: number }[]>(cp.api, "ca.joinTokens.list"))[0]!.uses, 1);
+
+    // A root rotation reaches the proxy in its next snapshot: both roots trusted through the overlap.
+    const before = (await dump(again)).version;
+    await trpcMutation(cp.api, "ca.rotateRoot", undefined);
+    const rotated = await eventually("the rotated bundle in the proxy's snapshot", async () => {
+      const d2 = await dump(again);
+      return d2.version !== before && d2.identity?.trustedRoots === 2 ? d2 : undefined;
+    });
+    assert.equal(rotated.snapshot!.trust!.bundlePem.split("BEGIN CERTIFICATE").length - 1, 2);
+    assert.equal(readFileSync(path.join(data, "identity", "bundle.pem"), "utf8"), rotated.snapshot!.trust!.bundlePem, "kept for the next start");
   });
 
   it("a proxy with no stored certificate and no token, or a token for another service, does not start", async () => {

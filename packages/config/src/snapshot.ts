@@ -242,6 +242,16 @@ export const SnapshotTracingSchema = z
   })
   .strict();
 
+/** The mesh's trust: whose certificates a proxy accepts (its peers', the control plane's). */
+export const SnapshotTrustSchema = z
+  .object({
+    /** SPIFFE trust domain: peers are spiffe://<trustDomain>/ns/<namespace>/sa/<service>. */
+    trustDomain: z.string().regex(/^[a-z0-9._-]{1,255}$/, "must be a trust domain (lower-case letters, digits, '.', '-', '_')"),
+    /** The roots to trust now, PEM: the active root and, during a rotation's overlap, the previous one. */
+    bundlePem: z.string().regex(/-----BEGIN CERTIFICATE-----/, "must hold at least one PEM certificate"),
+  })
+  .strict();
+
 /** The whole configuration of one proxy. */
 export const SnapshotSchema = z
   .object({
@@ -265,9 +275,12 @@ export const SnapshotSchema = z
      * absent, the proxy starts no traces of its own but still continues sampled ones.
      */
     tracing: SnapshotTracingSchema.optional(),
+    /** The trust bundle, so a root rotation reaches every proxy with its next snapshot; absent when the control plane runs no CA. */
+    trust: SnapshotTrustSchema.optional(),
   })
   .strict();
 export type Snapshot = z.infer<typeof SnapshotSchema>;
+export type SnapshotTrust = z.infer<typeof SnapshotTrustSchema>;
 export type SnapshotTracing = z.infer<typeof SnapshotTracingSchema>;
 export type SnapshotProxy = z.infer<typeof SnapshotProxySchema>;
 export type Inbound = z.infer<typeof InboundSchema>;

@@ -24,6 +24,9 @@ export class ServingIdentity {
   private stopped = false;
   /** The current certificate's end, for status. */
   notAfter: Date | undefined;
+  /** Called when the trust bundle read differs from the last one (a rotation here or on another replica). */
+  onBundleChanged: (() => void) | undefined;
+  private lastBundle = "";
 
   constructor(
     private readonly ca: CertificateAuthority,
@@ -45,7 +48,12 @@ export class ServingIdentity {
   /** Re-reads the trust bundle now (after a rotation). */
   async refreshBundle(): Promise<void> {
     try {
-      this.provider.setTrustBundle(await this.ca.trustBundlePem());
+      const pem = await this.ca.trustBundlePem();
+      if (pem === this.lastBundle) return;
+      const first = this.lastBundle === "";
+      this.lastBundle = pem;
+      this.provider.setTrustBundle(pem);
+      if (!first) this.onBundleChanged?.();
     } catch (err) {
       this.log.warn("could not refresh the trust bundle of the TLS port", { cause: (err as Error).message });
     }
@@ -54,7 +62,12 @@ export class ServingIdentity {
   private async renew(): Promise<void> {
     const key = newRsaKeyPair();
     const issued = await this.ca.issue(createCsr(key.privateKeyPem, key.publicKeyPem, CONTROL_PLANE_IDENTITY.service), CONTROL_PLANE_IDENTITY);
-    this.provider.setTrustBundle(issued.trustBundlePem);
+    if (issued.trustBundlePem !== this.lastBundle) {
+      const first = this.lastBundle === "";
+      this.lastBundle = issued.trustBundlePem;
+      this.provider.setTrustBundle(issued.trustBundlePem);
+      if (!first) this.onBundleChanged?.();
+    }
     this.provider.setIdentity(issued.certChainPem, key.privateKeyPem);
     this.notAfter = issued.notAfter;
     this.log.info("control plane certificate issued", { spiffeId: issued.spiffeId, notAfter: issued.notAfter.toISOString() });

@@ -207,6 +207,29 @@ describe("compileSnapshot", () => {
     assert.deepEqual(c.compile(proxy("reviews")).snapshot().tracing, { samplingPercent: 100 });
   });
 
+  test("the trust bundle rides in every snapshot; a new bundle (a root rotation) changes every version, and nothing else does", () => {
+    const PEM = (n: string) => `-----BEGIN CERTIFICATE-----\n${n}\n-----END CERTIFICATE-----\n`;
+    const one = { trustDomain: "cluster.local", bundlePem: PEM("AAAA") };
+    const two = { trustDomain: "cluster.local", bundlePem: PEM("BBBB") + PEM("AAAA") };
+    const plain = compileSnapshot(mesh(), endpoints(), proxy("details"), 1);
+    const withOne = compileSnapshot(mesh(), endpoints(), proxy("details"), 1, one);
+    assert.equal(plain.trust, undefined);
+    assert.deepEqual(withOne.trust, one);
+    assert.notEqual(withOne.version, plain.version);
+    assert.notEqual(compileSnapshot(mesh(), endpoints(), proxy("details"), 1, two).version, withOne.version);
+    assert.equal(compileSnapshot(mesh(), endpoints(), proxy("details"), 2, one).version, withOne.version, "a revision alone does not move it");
+    // The cached compiler: a bundle change alone is an update (every proxy recompiles), with the same results.
+    const c = new SnapshotCompiler();
+    c.update({ revision: 1, resources: mesh(), endpoints: endpoints(), trust: one });
+    assert.equal(c.compile(proxy("details")).version, withOne.version);
+    assert.deepEqual(c.compile(proxy("details")).snapshot(), JSON.parse(JSON.stringify(withOne)));
+    assert.equal(c.update({ revision: 1, resources: mesh(), endpoints: endpoints(), trust: one }), false);
+    assert.equal(c.update({ revision: 1, resources: mesh(), endpoints: endpoints(), trust: two }), true);
+    assert.equal(c.stats.indexBuilds, 1, "the mesh index is kept");
+    assert.equal(c.compile(proxy("details")).version, compileSnapshot(mesh(), endpoints(), proxy("details"), 1, two).version);
+    assert.deepEqual(SnapshotSchema.parse(c.compile(proxy("details")).snapshot()).trust, two, "the proxy's schema accepts it");
+  });
+
   test("a workload whose Service is not defined gets listeners from its registered ports", () => {
     const s = compileSnapshot([], [ep("default", "lonely", "lonely-a", {}, "10.1.1.1")], proxy("lonely"), 1);
     assert.deepEqual(s.inbound.listeners, [{ name: "http", port: 9080, targetPort: 9080, protocol: "http" }]);

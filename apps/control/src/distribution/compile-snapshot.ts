@@ -1,5 +1,5 @@
 import { DEFAULT_TRACE_SAMPLING_PERCENT } from "@trellis/config";
-import type { Endpoint, Resource, Snapshot, SnapshotProxy, SnapshotTracing } from "@trellis/config";
+import type { Endpoint, Resource, Snapshot, SnapshotProxy, SnapshotTracing, SnapshotTrust } from "@trellis/config";
 import { canonicalJson, sha256Hex } from "./canonical-json";
 import { compileGateways } from "./compile-gateways";
 import { compileInbound } from "./compile-inbound";
@@ -15,18 +15,18 @@ import { outboundJson, snapshotVersion } from "./snapshot-encoding";
  * its arguments: no clock, no randomness, no I/O; equal inputs give an equal snapshot and
  * version. For many proxies at once use SnapshotCompiler, which shares the common parts.
  */
-export function compileSnapshot(resources: readonly Resource[], endpoints: readonly Endpoint[], proxy: SnapshotProxy, revision: number): Snapshot {
-  return compileFromIndex(buildMeshIndex(resources, endpoints), proxy, revision);
+export function compileSnapshot(resources: readonly Resource[], endpoints: readonly Endpoint[], proxy: SnapshotProxy, revision: number, trust?: SnapshotTrust): Snapshot {
+  return compileFromIndex(buildMeshIndex(resources, endpoints), proxy, revision, trust);
 }
 
 /** compileSnapshot over an index built beforehand. */
-export function compileFromIndex(index: MeshIndex, proxy: SnapshotProxy, revision: number): Snapshot {
+export function compileFromIndex(index: MeshIndex, proxy: SnapshotProxy, revision: number, trust?: SnapshotTrust): Snapshot {
   const scope = outboundScope(index, proxy);
   const names = scope.kind === "all" ? index.hostNames : scope.hosts;
   const hosts = names.flatMap((h) => compileOutboundHost(index, h, proxy.namespace) ?? []);
-  const parts = { proxy: copyProxy(proxy), inbound: compileInbound(index, proxy), gateways: compileGateways(index, proxy), tracing: compileTracing(index, proxy) };
+  const parts = { proxy: copyProxy(proxy), inbound: compileInbound(index, proxy), gateways: compileGateways(index, proxy), tracing: compileTracing(index, proxy), trust };
   const version = snapshotVersion(parts, sha256Hex(outboundJson(hosts.map(canonicalJson))));
-  return { version, revision, proxy: parts.proxy, inbound: parts.inbound, outbound: { hosts }, gateways: parts.gateways, tracing: parts.tracing };
+  return { version, revision, proxy: parts.proxy, inbound: parts.inbound, outbound: { hosts }, gateways: parts.gateways, tracing: parts.tracing, ...(trust ? { trust } : {}) };
 }
 
 /** The proxy's own Service's trace sampling (the default rate for a workload whose Service is not defined). */

@@ -1,4 +1,5 @@
 import * as grpc from "@grpc/grpc-js";
+import type { SnapshotTrust } from "@trellis/config";
 import type { ControlMessage, TapSpec } from "@trellis/proto";
 import { silentLogger } from "../log";
 import type { Logger } from "../log";
@@ -22,6 +23,8 @@ export interface ConfigDiscoveryServerOptions {
   telemetry?: TelemetrySink;
   /** This control-plane replica's id (recorded with registrations and statuses). */
   replicaId: string;
+  /** The mesh's trust bundle for every snapshot (the CA's); snapshots carry none without it. */
+  trust?: () => Promise<SnapshotTrust | undefined>;
   /** Quiet window for coalescing change notifications, ms (default 50). */
   quietMs?: number;
   /** Longest a push waits while notifications keep coming, ms (default 250). */
@@ -228,8 +231,8 @@ export class ConfigDiscoveryServer {
 
   private async recompute(): Promise<void> {
     if (this.proxies.size === 0) return; // nobody to push to; the next recompilation loads fresh inputs
-    const [config, endpoints] = await Promise.all([this.options.source.snapshot(), this.endpoints.get()]);
-    this.compiler.update({ revision: config.revision, resources: config.resources, endpoints });
+    const [config, endpoints, trust] = await Promise.all([this.options.source.snapshot(), this.endpoints.get(), this.options.trust?.()]);
+    this.compiler.update({ revision: config.revision, resources: config.resources, endpoints, trust });
     let n = 0;
     for (const conn of [...this.proxies.values()]) {
       if (++n % 100 === 0) await new Promise((r) => setImmediate(r)); // let ACKs and hellos in during a large push

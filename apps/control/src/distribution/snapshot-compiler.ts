@@ -1,4 +1,4 @@
-import type { Endpoint, Resource, Snapshot, SnapshotProxy } from "@trellis/config";
+import type { Endpoint, Resource, Snapshot, SnapshotProxy, SnapshotTrust } from "@trellis/config";
 import { canonicalJson, sha256Hex } from "./canonical-json";
 import { compileGateways } from "./compile-gateways";
 import { compileInbound } from "./compile-inbound";
@@ -16,6 +16,8 @@ export interface CompileInputs {
   revision: number;
   resources: readonly Resource[];
   endpoints: readonly Endpoint[];
+  /** The mesh's trust bundle, when the control plane runs a CA. */
+  trust?: SnapshotTrust | undefined;
 }
 
 /** A compiled snapshot: its version at once, its body only when it is actually sent. */
@@ -68,6 +70,7 @@ export class SnapshotCompiler {
   private revision = 0;
   private lastEndpoints: readonly Endpoint[] | undefined;
   private lastEndpointsDigest = "";
+  private trust: SnapshotTrust | undefined;
   /** Bumped by every update() that changes the inputs; cache entries record the one they were checked in. */
   private generation = 0;
   private resolution = "";
@@ -85,8 +88,11 @@ export class SnapshotCompiler {
     // The same endpoint array as last time (the server reuses its list across config-only changes) needs no digest.
     if (inputs.endpoints !== this.lastEndpoints) this.lastEndpointsDigest = endpointsDigest(inputs.endpoints);
     this.lastEndpoints = inputs.endpoints;
+    const trustChanged = canonicalJson(inputs.trust ?? null) !== canonicalJson(this.trust ?? null);
+    this.trust = inputs.trust;
     const key = `${inputs.revision}:${this.lastEndpointsDigest}`;
-    if (this.index && key === this.inputsKey) return false;
+    // A new trust bundle changes every proxy's snapshot but none of the mesh index's caches.
+    if (this.index && key === this.inputsKey) return trustChanged;
     const index = buildMeshIndex(inputs.resources, inputs.endpoints);
     this.index = index;
     this.stats.indexBuilds++;
@@ -117,7 +123,7 @@ export class SnapshotCompiler {
     const index = this.index;
     if (!index) throw new Error("SnapshotCompiler.compile called before update(): there are no inputs to compile from");
     const out = this.outboundFor(index, proxy);
-    const parts = encodeParts({ proxy: copyProxy(proxy), inbound: compileInbound(index, proxy), gateways: compileGateways(index, proxy), tracing: compileTracing(index, proxy) });
+    const parts = encodeParts({ proxy: copyProxy(proxy), inbound: compileInbound(index, proxy), gateways: compileGateways(index, proxy), tracing: compileTracing(index, proxy), trust: this.trust });
     const version = encodedVersion(parts, out.digest);
     const revision = this.revision;
     let body: Buffer | undefined;

@@ -1,11 +1,11 @@
-import type { Inbound, SnapshotGateway, SnapshotProxy, SnapshotTracing } from "@trellis/config";
+import type { Inbound, SnapshotGateway, SnapshotProxy, SnapshotTracing, SnapshotTrust } from "@trellis/config";
 import { canonicalJson, sha256Hex } from "./canonical-json";
 
 /**
  * How a snapshot becomes a version and a body, shared by compileSnapshot and SnapshotCompiler
  * so both give byte-identical results.
  *
- * version = first 16 hex digits of sha256(canonicalJson({ gateways, inbound, outbound: D, proxy, tracing }))
+ * version = first 16 hex digits of sha256(canonicalJson({ gateways, inbound, outbound: D, proxy, tracing, trust? }))
  * where D = sha256 of the canonical JSON of `outbound`. Hashing the outbound part by its digest
  * (a Merkle step) lets the compiler hash the large part shared by many proxies once, not once
  * per proxy. `revision` is left out, so a revision that does not touch a proxy's configuration
@@ -18,6 +18,8 @@ export interface SnapshotParts {
   inbound: Inbound;
   gateways: SnapshotGateway[];
   tracing: SnapshotTracing;
+  /** Absent when the control plane runs no CA (the key is then left out of version and body). */
+  trust?: SnapshotTrust | undefined;
 }
 
 /** Canonical JSON of `{ hosts }` from the canonical JSON of each host, in order. */
@@ -31,10 +33,12 @@ export interface EncodedParts {
   inbound: string;
   proxy: string;
   tracing: string;
+  /** `,"trust":{…}` or empty: the key sorts after "tracing", and an absent trust leaves no key. */
+  trust: string;
 }
 
 export function encodeParts(parts: SnapshotParts): EncodedParts {
-  return { gateways: canonicalJson(parts.gateways), inbound: canonicalJson(parts.inbound), proxy: canonicalJson(parts.proxy), tracing: canonicalJson(parts.tracing) };
+  return { gateways: canonicalJson(parts.gateways), inbound: canonicalJson(parts.inbound), proxy: canonicalJson(parts.proxy), tracing: canonicalJson(parts.tracing), trust: parts.trust ? `,"trust":${canonicalJson(parts.trust)}` : "" };
 }
 
 /** The snapshot version; see the module comment. */
@@ -47,7 +51,7 @@ export function snapshotVersion(parts: SnapshotParts, outboundDigest: string): s
  * inbound, outbound, proxy, tracing }), written out from each part's canonical JSON in sorted key order.
  */
 export function encodedVersion(e: EncodedParts, outboundDigest: string): string {
-  return sha256Hex(`{"gateways":${e.gateways},"inbound":${e.inbound},"outbound":${JSON.stringify(outboundDigest)},"proxy":${e.proxy},"tracing":${e.tracing}}`).slice(0, 16);
+  return sha256Hex(`{"gateways":${e.gateways},"inbound":${e.inbound},"outbound":${JSON.stringify(outboundDigest)},"proxy":${e.proxy},"tracing":${e.tracing}${e.trust}}`).slice(0, 16);
 }
 
 /**
@@ -56,6 +60,6 @@ export function encodedVersion(e: EncodedParts, outboundDigest: string): string 
  */
 export function encodeSnapshot(e: EncodedParts, outbound: Buffer, revision: number, version: string): Buffer {
   const head = `{"gateways":${e.gateways},"inbound":${e.inbound},"outbound":`;
-  const tail = `,"proxy":${e.proxy},"revision":${canonicalJson(revision)},"tracing":${e.tracing},"version":${JSON.stringify(version)}}`;
+  const tail = `,"proxy":${e.proxy},"revision":${canonicalJson(revision)},"tracing":${e.tracing}${e.trust},"version":${JSON.stringify(version)}}`;
   return Buffer.concat([Buffer.from(head, "utf8"), outbound, Buffer.from(tail, "utf8")]);
 }

@@ -88,9 +88,21 @@ export class WorkloadIdentity {
     return grpc.experimental.createCertificateProviderChannelCredentials(this.provider, this.provider, { checkServerIdentity: checkControlPlane(this.trustDomain) });
   }
 
+  /**
+   * The trust bundle of the latest snapshot: after a root rotation the new root arrives here
+   * long before the next renewal, so peers with certificates from it are trusted at once.
+   */
+  setTrustBundle(pem: string): void {
+    if (pem === this.held.bundlePem) return;
+    this.held = { ...this.held, bundlePem: pem };
+    this.provider.setTrustBundle(pem);
+    this.save(this.held);
+    this.opts.log.info("trust bundle updated from the control plane", { roots: pem.split("BEGIN CERTIFICATE").length - 1 });
+  }
+
   /** What /config_dump shows: the identity, never the key. */
-  status(): { spiffeId: string; notBefore: string; notAfter: string; renewals: number; failures: number } {
-    return { spiffeId: this.held.spiffeId, notBefore: new Date(this.held.notBefore).toISOString(), notAfter: new Date(this.held.notAfter).toISOString(), ...this.counters };
+  status(): { spiffeId: string; notBefore: string; notAfter: string; trustedRoots: number; renewals: number; failures: number } {
+    return { spiffeId: this.held.spiffeId, notBefore: new Date(this.held.notBefore).toISOString(), notAfter: new Date(this.held.notAfter).toISOString(), trustedRoots: this.held.bundlePem.split("BEGIN CERTIFICATE").length - 1, ...this.counters };
   }
 
   stop(): void {
