@@ -85,6 +85,35 @@ describe("proxy identity bootstrap with a join token", () => {
     assert.equal(readFileSync(path.join(data, "identity", "bundle.pem"), "utf8"), rotated.snapshot!.trust!.bundlePem, "kept for the next start");
   });
 
+  it("short-lived certificates: the proxy and the control plane renew at half-life while the config stream stays up", async () => {
+    // A control plane of its own whose certificates last 18 s: both sides renew within ~9 s.
+    const db2 = await createTestDatabase();
+    const cp2 = await spawnControlPlane({ DATABASE_URL: db2.url, TRELLIS_WORKLOAD_CERT_TTL_HOURS: "0.005" });
+    try {
+      await applyResources(cp2.api, [svc("reviews")], "renewal test");
+      const bundle2 = path.join(dir, "ca2.pem");
+      writeFileSync(bundle2, (await trpcQuery<{ pem: string }>(cp2.api, "ca.bundle")).pem);
+      const { token } = await trpcMutation<{ token: string }>(cp2.api, "ca.joinTokens.create", { namespace: "default", service: "reviews" });
+      const p = await spawnProxy(["--service", "reviews", "--namespace", "default", "--app-port", "1", "--workload", "reviews-r", "--ca-bundle", bundle2, "--control-plane", cp2.grpcTlsTarget, "--join-token", token, "--data-dir", path.join(dir, "reviews-r")]);
+      running.push(p);
+      await waitForProxyStatus(cp2.api, "default/reviews-r", (s) => s.state === "SYNCED");
+      const firstEnd = (await dump(p)).identity!.notAfter;
+      const renewed = await eventually("two renewals", async () => {
+        const d = (await (await fetch(`http://127.0.0.1:${p.admin}/config_dump`)).json()) as { identity: { renewals: number; notAfter: string } };
+        return d.identity.renewals >= 2 && Date.now() > Date.parse(firstEnd) + 1000 ? d.identity : undefined;
+      }, 40_000, 500);
+      assert.ok(Date.parse(renewed.notAfter) > Date.parse(firstEnd));
+      assert.ok(Date.now() > Date.parse(firstEnd), "the first certificate has expired by now");
+      const stats = (await (await fetch(`http://127.0.0.1:${p.admin}/stats?format=json`)).json()) as Record<string, number>;
+      assert.equal(stats["control_plane.connected"], 1);
+      assert.equal(stats["control_plane.reconnects"], 0, "the config stream never dropped through the renewals");
+      assert.ok(cp2.stderr().split("control plane certificate issued").length - 1 >= 2, "the control plane renewed its own certificate too");
+    } finally {
+      await cp2.stop();
+      await db2.drop();
+    }
+  });
+
   it("a proxy with no stored certificate and no token, or a token for another service, does not start", async () => {
     await assert.rejects(proxy(["--workload", "reviews-2", "--data-dir", path.join(dir, "reviews-2")]), /no valid certificate in .* and no join token/);
     const { token } = await trpcMutation<{ token: string }>(cp.api, "ca.joinTokens.create", { namespace: "default", service: "ratings" });

@@ -87,10 +87,11 @@ export function signWorkloadCert(opts: { csrPem: string; spiffeId: string; ttlMs
   const cert = pki.createCertificate();
   cert.publicKey = publicKey;
   cert.serialNumber = serial();
-  // A minute back for clock skew between the CA and the peers; never past the issuer's own end.
-  // Whole seconds, as X.509 stores them, so the notAfter reported is the certificate's.
+  // Back by a minute (a tenth of a short lifetime) for clock skew between the CA and the peers, so
+  // that half-life stays about half the TTL from now; never past the issuer's own end. Whole
+  // seconds, as X.509 stores them, so the notAfter reported is the certificate's.
   const second = (ms: number) => new Date(Math.floor(ms / 1000) * 1000);
-  cert.validity.notBefore = second(now.getTime() - 60_000);
+  cert.validity.notBefore = second(now.getTime() - Math.min(60_000, opts.ttlMs / 10));
   cert.validity.notAfter = second(Math.min(now.getTime() + opts.ttlMs, issuer.validity.notAfter.getTime()));
   cert.setSubject([{ name: "organizationName", value: new URL(opts.spiffeId).host }]);
   cert.setIssuer(issuer.subject.attributes);

@@ -173,7 +173,7 @@ export class WorkloadIdentity {
         this.opts.log.warn("renewing the workload certificate failed; retrying", { cause: err.message, retryInMs: Math.round(retry), expiresInMs: left });
         this.schedule(retry);
       });
-    }, Math.max(0, Math.min(ms, 2 ** 31 - 1)));
+    }, Math.max(1000, Math.min(ms, 2 ** 31 - 1))); // at least a second apart, whatever the clocks say
     this.timer.unref();
   }
 
