@@ -6,6 +6,7 @@ import { NotReadyError } from "./core/errors";
 import type { Logger } from "./core/log";
 import type { Handler, ProxyRequest } from "./core/types";
 import { RetryBudget } from "./filters/retry-budget";
+import { authorizationLayer } from "./filters/authorization";
 import { rateLimitLayer, RateLimitStore } from "./filters/rate-limit";
 import { InboundRouter } from "./inbound/inbound-router";
 import { ClusterStates } from "./outbound/cluster-states";
@@ -137,8 +138,12 @@ export class DataPlane {
       onMirrorError: (err: unknown) => this.opts.log.debug("mirrored request failed", { error: String(err) }),
     };
     const outbound = new OutboundRouter(snapshot, deps);
-    const rl = snapshot.inbound.rateLimits.length ? [rateLimitLayer(snapshot.inbound.rateLimits, this.rateLimits)] : [];
-    const inbound = new InboundRouter(snapshot, { host: this.opts.appHost, port: this.opts.appPort }, this.upstreams, this.opts.self, rl);
+    // Inbound policy, in Istio's order: authorization, then rate limits (a denied request spends no tokens).
+    const policy = [
+      ...(snapshot.inbound.authorizationPolicies.length ? [authorizationLayer(snapshot.inbound.authorizationPolicies)] : []),
+      ...(snapshot.inbound.rateLimits.length ? [rateLimitLayer(snapshot.inbound.rateLimits, this.rateLimits)] : []),
+    ];
+    const inbound = new InboundRouter(snapshot, { host: this.opts.appHost, port: this.opts.appPort }, this.upstreams, this.opts.self, policy);
     const live = outbound.liveEndpoints();
     const trace = this.opts.tracer?.layer(snapshot.tracing?.samplingPercent ?? 0);
     const handlers = trace ? { outbound: trace(outbound.handler), inbound: trace(inbound.handler) } : { outbound: outbound.handler, inbound: inbound.handler };

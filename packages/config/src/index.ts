@@ -17,3 +17,4 @@ export * from "./snapshot";
 export * from "./telemetry";
 export * from "./tap";
 export * from "./spiffe";
+export * from "./authz/authorize";

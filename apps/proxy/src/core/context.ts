@@ -70,6 +70,10 @@ export class RequestContext {
   destination: PeerInfo | undefined;
   /** `mutual_tls` once mTLS carries the hop, else `none` (Istio's connection_security_policy). */
   connectionSecurity: "none" | "mutual_tls" = "none";
+  /** The SPIFFE ID of the peer's certificate on an mTLS connection; undefined over plaintext. */
+  peerPrincipal: string | undefined = undefined;
+  /** AUDIT AuthorizationPolicies that matched this request. */
+  audited: string[] | undefined = undefined;
   /** Request body bytes received from downstream. */
   requestBytes = 0;
   /** Response body bytes sent downstream. */

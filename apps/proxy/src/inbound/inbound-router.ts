@@ -38,7 +38,7 @@ export class InboundRouter {
     private readonly upstreams: Upstreams,
     /** This workload, reported as the destination. */
     private readonly self: PeerInfo,
-    /** Policy layers in order (rate limit; authn/authz arrive with the security issue). */
+    /** Policy layers in order (authorization, rate limit; authentication arrives with mTLS and JWT). */
     layers: readonly Layer[],
   ) {
     for (const l of snapshot.inbound.listeners) this.byPort.set(l.port, l);

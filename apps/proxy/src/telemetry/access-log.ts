@@ -144,6 +144,8 @@ function routing(ctx: RequestContext): Record<string, unknown> {
     destination_workload: ctx.destination?.workload ?? null,
     attempts: ctx.attempts,
     reason: reason(ctx),
+    // AUDIT AuthorizationPolicies that matched (Istio logs them the same way): only when some did.
+    ...(ctx.audited ? { audit_policies: ctx.audited } : {}),
   };
 }
 

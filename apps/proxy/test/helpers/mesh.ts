@@ -51,6 +51,7 @@ export interface SidecarOptions {
   workload?: string;
   version?: string;
   rateLimits?: Snapshot["inbound"]["rateLimits"];
+  authorizationPolicies?: Snapshot["inbound"]["authorizationPolicies"];
 }
 
 /** A server-side sidecar for service `service` in front of an app on `appPort`: one inbound listener, no outbound hosts. */
@@ -59,6 +60,7 @@ export function startSidecar(service: string, appPort: number, opts: SidecarOpti
     service,
     listeners: [{ name: opts.protocol ?? "http", port: opts.port ?? 9080, targetPort: appPort, protocol: opts.protocol ?? "http" }],
     ...(opts.rateLimits ? { rateLimits: opts.rateLimits } : {}),
+    ...(opts.authorizationPolicies ? { authorizationPolicies: opts.authorizationPolicies } : {}),
   });
   return startProxy({ app: service, workload: opts.workload ?? `${service}-${opts.version ?? "v1"}-0`, version: opts.version ?? "v1" }, snap);
 }
