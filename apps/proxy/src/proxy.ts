@@ -7,6 +7,7 @@ import type { Logger } from "./core/log";
 import type { Handler, ProxyRequest } from "./core/types";
 import { RetryBudget } from "./filters/retry-budget";
 import { authorizationLayer } from "./filters/authorization";
+import { JwksCache, jwtAuthnLayer } from "./filters/jwt-authn";
 import { rateLimitLayer, RateLimitStore } from "./filters/rate-limit";
 import { InboundRouter } from "./inbound/inbound-router";
 import { ClusterStates } from "./outbound/cluster-states";
@@ -84,6 +85,8 @@ export class DataPlane {
   private readonly tunnels: TcpTunnels;
   private readonly budgets = new Map<string, RetryBudget>();
   private readonly rateLimits = new RateLimitStore();
+  /** Remote JWKS of the RequestAuthentication rules, kept across snapshots. */
+  private readonly jwks = new JwksCache();
   private routers: Routers | undefined;
   private readonly servers: Array<net.Server & { closeAll?: (graceMs?: number) => Promise<void> }> = [];
   readonly ports = { inbound: 0, outbound: 0, tcpForward: [] as number[] };
@@ -138,8 +141,9 @@ export class DataPlane {
       onMirrorError: (err: unknown) => this.opts.log.debug("mirrored request failed", { error: String(err) }),
     };
     const outbound = new OutboundRouter(snapshot, deps);
-    // Inbound policy, in Istio's order: authorization, then rate limits (a denied request spends no tokens).
+    // Inbound policy, in Istio's order: authentication (JWT), authorization, then rate limits (a refused request spends no tokens).
     const policy = [
+      ...(snapshot.inbound.jwtRules.length ? [jwtAuthnLayer(snapshot.inbound.jwtRules, this.jwks)] : []),
       ...(snapshot.inbound.authorizationPolicies.length ? [authorizationLayer(snapshot.inbound.authorizationPolicies)] : []),
       ...(snapshot.inbound.rateLimits.length ? [rateLimitLayer(snapshot.inbound.rateLimits, this.rateLimits)] : []),
     ];

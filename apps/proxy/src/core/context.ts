@@ -72,6 +72,10 @@ export class RequestContext {
   connectionSecurity: "none" | "mutual_tls" = "none";
   /** The SPIFFE ID of the peer's certificate on an mTLS connection; undefined over plaintext. */
   peerPrincipal: string | undefined = undefined;
+  /** `<iss>/<sub>` of a JWT that RequestAuthentication verified. */
+  requestPrincipal: string | undefined = undefined;
+  /** That JWT's claims. */
+  claims: Readonly<Record<string, unknown>> | undefined = undefined;
   /** AUDIT AuthorizationPolicies that matched this request. */
   audited: string[] | undefined = undefined;
   /** Request body bytes received from downstream. */

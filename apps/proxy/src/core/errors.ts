@@ -120,6 +120,25 @@ export class AccessDeniedError extends ProxyError {
   }
 }
 
+/**
+ * A JWT on the request failed RequestAuthentication (bad signature, expired, unknown issuer,
+ * wrong audience): 401, with Envoy's jwt_authn wording in the body. A request without a token
+ * is not this error: it passes, and authorization decides.
+ */
+export class JwtAuthenticationError extends ProxyError {
+  readonly code = "TRELLIS_JWT_INVALID";
+  readonly status = 401;
+  readonly grpcStatus = GrpcStatus.UNAUTHENTICATED;
+  readonly flag = "UAEX" as const;
+  constructor(
+    message: string,
+    /** The RequestAuthentication whose rule refused it, for the access log only. */
+    readonly policy: string | undefined,
+  ) {
+    super(message);
+  }
+}
+
 /** No configuration has arrived yet (neither from the control plane nor from the disk copy): 503 NR. */
 export class NotReadyError extends ProxyError {
   readonly code = "TRELLIS_NOT_READY";

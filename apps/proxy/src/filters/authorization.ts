@@ -27,6 +27,8 @@ export function authorizationLayer(policies: readonly AuthzPolicy[]): Layer {
       sourcePrincipal: principal,
       sourceNamespace: principal ? parseSpiffeId(principal)?.namespace : undefined,
       sourceIp: hostOf(ctx.downstreamAddress),
+      requestPrincipal: ctx.requestPrincipal,
+      claims: ctx.claims,
     });
     if (decision.audited.length > 0) ctx.audited = decision.audited;
     if (!decision.allowed) return Promise.reject(new AccessDeniedError(decision.policy));

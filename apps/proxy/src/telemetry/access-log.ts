@@ -1,5 +1,5 @@
 import type { RequestContext } from "../core/context";
-import { AccessDeniedError } from "../core/errors";
+import { AccessDeniedError, JwtAuthenticationError } from "../core/errors";
 import type { Headers } from "../core/types";
 import type { RequestOutcome, TcpBytes } from "./request-record";
 import { formatResponseFlags } from "./response-flags";
@@ -153,6 +153,7 @@ function reason(ctx: RequestContext): string | null {
   const err = ctx.error;
   if (err === undefined) return null;
   if (err instanceof AccessDeniedError) return err.policy ?? err.code;
+  if (err instanceof JwtAuthenticationError) return `${err.policy ?? err.code}: ${err.message}`;
   return err.code;
 }
 

@@ -52,6 +52,7 @@ export interface SidecarOptions {
   version?: string;
   rateLimits?: Snapshot["inbound"]["rateLimits"];
   authorizationPolicies?: Snapshot["inbound"]["authorizationPolicies"];
+  jwtRules?: Snapshot["inbound"]["jwtRules"];
 }
 
 /** A server-side sidecar for service `service` in front of an app on `appPort`: one inbound listener, no outbound hosts. */
@@ -61,6 +62,7 @@ export function startSidecar(service: string, appPort: number, opts: SidecarOpti
     listeners: [{ name: opts.protocol ?? "http", port: opts.port ?? 9080, targetPort: appPort, protocol: opts.protocol ?? "http" }],
     ...(opts.rateLimits ? { rateLimits: opts.rateLimits } : {}),
     ...(opts.authorizationPolicies ? { authorizationPolicies: opts.authorizationPolicies } : {}),
+    ...(opts.jwtRules ? { jwtRules: opts.jwtRules } : {}),
   });
   return startProxy({ app: service, workload: opts.workload ?? `${service}-${opts.version ?? "v1"}-0`, version: opts.version ?? "v1" }, snap);
 }

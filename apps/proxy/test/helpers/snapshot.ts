@@ -56,6 +56,7 @@ export interface TestSnapshot {
   hosts?: OutboundHost[];
   rateLimits?: Snapshot["inbound"]["rateLimits"];
   authorizationPolicies?: Snapshot["inbound"]["authorizationPolicies"];
+  jwtRules?: Snapshot["inbound"]["jwtRules"];
   revision?: number;
 }
 
@@ -65,7 +66,7 @@ export function snapshot(s: TestSnapshot): Snapshot {
   const body = {
     revision: s.revision ?? 1,
     proxy: { id: `${ns}/${s.service}-0`, service: s.service, namespace: ns, labels: s.labels ?? {} },
-    inbound: { listeners: s.listeners ?? [], peerAuthentication: { mode: "PERMISSIVE" as const, portLevel: {}, source: null }, authorizationPolicies: s.authorizationPolicies ?? [], jwtRules: [], rateLimits: s.rateLimits ?? [] },
+    inbound: { listeners: s.listeners ?? [], peerAuthentication: { mode: "PERMISSIVE" as const, portLevel: {}, source: null }, authorizationPolicies: s.authorizationPolicies ?? [], jwtRules: s.jwtRules ?? [], rateLimits: s.rateLimits ?? [] },
     outbound: { hosts: [...(s.hosts ?? [])].sort((a, b) => a.host.localeCompare(b.host)) },
     gateways: [],
   };
