@@ -119,7 +119,6 @@ export async function startControlPlane(env: Env, log: Logger): Promise<ControlP
     ca,
   };
   const api = createApiServer({ services, log, ready: async () => void (await db.sql("SELECT 1")), otlp: (req, res) => traces.receiver.handle(req, res) });
-  const grpcPort = await distribution.listen(`${env.TRELLIS_HOST}:${env.TRELLIS_GRPC_PORT}`);
   // The TLS port proves itself with the control plane's own mesh certificate; client certificates are optional (a joining proxy has none yet).
   const serving = new ServingIdentity(ca.authority, log.child({ module: "ca" }));
   await serving.start();
@@ -128,10 +127,12 @@ export async function startControlPlane(env: Env, log: Logger): Promise<ControlP
   const stopFollowingRotations = ca.authority.onRotated(() => void serving.refreshBundle());
   const identity = new IdentityService(ca.authority, ca.joinTokens, log.child({ module: "identity" }));
   const tlsCredentials = grpc.experimental.createCertificateProviderServerCredentials(serving.provider, serving.provider, false);
-  const grpcTlsPort = await distribution.listen(`${env.TRELLIS_HOST}:${env.TRELLIS_GRPC_TLS_PORT}`, tlsCredentials, (server) => identity.addTo(server));
   const apiPort = await listen(api, env.TRELLIS_HOST, env.TRELLIS_API_PORT);
-
   housekeeping.announced(await store.head());
+  // The config ports open last: proxies waiting to reconnect arrive the moment a port is bound,
+  // and must find a replica that has finished starting.
+  const grpcPort = await distribution.listen(`${env.TRELLIS_HOST}:${env.TRELLIS_GRPC_PORT}`);
+  const grpcTlsPort = await distribution.listen(`${env.TRELLIS_HOST}:${env.TRELLIS_GRPC_TLS_PORT}`, tlsCredentials, (server) => identity.addTo(server));
 
   const host = env.TRELLIS_HOST.includes(":") ? `[${env.TRELLIS_HOST}]` : env.TRELLIS_HOST;
   return {
