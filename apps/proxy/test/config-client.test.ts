@@ -141,7 +141,12 @@ describe("a proxy restarted while the control plane is down", () => {
 
     const first = proxy(cp1.grpcTarget, "productpage-restart");
     await first.client.start();
-    const served = await waitFor("the first snapshot", () => first.client.current);
+    // The settled snapshot: one that lists this proxy's own endpoint. A first push may be compiled
+    // from an endpoint read that began before its registration; the next one corrects it.
+    const served = await waitFor("the snapshot with its own endpoint", () => {
+      const c = first.client.current;
+      return c?.outbound.hosts.find((h) => h.host === "productpage.default")?.clusters[0]?.endpoints.length === 1 ? c : undefined;
+    });
     await waitForProxyStatus(cp1.api, "default/productpage-restart", (s) => s.state === "SYNCED" && s.lastAckedVersion === served.version);
     await first.client.stop();
     await cp1.stop();
