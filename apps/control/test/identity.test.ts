@@ -8,7 +8,7 @@ import type { ControlPlane } from "../src/app";
 import { splitPem } from "../src/ca/certificate-authority";
 import { FakeProxy } from "../src/distribution/test/fake-proxy";
 import { createCsr, newRsaKeyPair } from "../src/ca/x509";
-import { startTestControlPlane, type Api, type LogCapture } from "./helpers/control-plane";
+import { errorOf, startTestControlPlane, type Api, type LogCapture } from "./helpers/control-plane";
 import { createTestDatabase, type TestDatabase } from "./helpers/pg";
 
 // The Identity service on a real control plane's TLS port, called by a real grpc-js client:
@@ -111,6 +111,11 @@ describe("Identity service on the TLS port [postgres]", () => {
     const good = await api.ca.joinTokens.create.mutate({ namespace: "bookinfo" });
     await assert.rejects(c.certify({ ...id, csrPem: "garbage", joinToken: good.token }), status(grpc.status.INVALID_ARGUMENT));
     await assert.rejects(c.certify({ ...id, namespace: "Not A Label", joinToken: good.token }), status(grpc.status.PERMISSION_DENIED), "the token is for bookinfo");
+    // The control plane's own identity is never issued, not even with a token covering its namespace.
+    const system = await api.ca.joinTokens.create.mutate({ namespace: "trellis-system" });
+    await assert.rejects(c.certify({ namespace: "trellis-system", service: "trellis-control", csrPem, joinToken: system.token }), (err: unknown) => status(grpc.status.PERMISSION_DENIED)(err) && /control plane's identity/.test((err as Error).message));
+    const direct = await errorOf(api.ca.joinTokens.create.mutate({ namespace: "trellis-system", service: "trellis-control" }));
+    assert.equal(direct.code, "BAD_REQUEST");
     c.close();
   });
 

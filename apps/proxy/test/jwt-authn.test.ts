@@ -36,6 +36,7 @@ describe("RequestAuthentication (JWT) on the server sidecar", () => {
   let rs: Keys;
   let es: Keys;
   let stranger: Keys;
+  let second: Keys;
   let jwksFetches = 0;
   let jwks: http.Server;
 
@@ -54,6 +55,7 @@ describe("RequestAuthentication (JWT) on the server sidecar", () => {
     rs = await keys("RS256", "rs-1");
     es = await keys("ES256", "es-1");
     stranger = await keys("RS256", "rs-1"); // same kid, another key: a forged signature
+    second = await keys("RS256", "rs-2");
     jwks = http.createServer((req, res) => {
       jwksFetches++;
       res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ keys: [rs.jwk] }));
@@ -63,6 +65,8 @@ describe("RequestAuthentication (JWT) on the server sidecar", () => {
     const rules: Snapshot["inbound"]["jwtRules"] = [
       { source: "RequestAuthentication/default/rs", rule: { issuer: RS_ISSUER, audiences: ["bookinfo"], jwksUri: `http://127.0.0.1:${(jwks.address() as AddressInfo).port}/jwks.json`, forwardOriginalToken: false } },
       { source: "RequestAuthentication/default/es", rule: { issuer: ES_ISSUER, jwks: JSON.stringify({ keys: [es.jwk] }), forwardOriginalToken: true } },
+      // A second RequestAuthentication for the RS issuer, with another key and an empty audience list (no audience check).
+      { source: "RequestAuthentication/default/rs-2", rule: { issuer: RS_ISSUER, audiences: [], jwks: JSON.stringify({ keys: [second.jwk] }), forwardOriginalToken: false } },
     ];
     const policies: Snapshot["inbound"]["authorizationPolicies"] = [
       { source: "AuthorizationPolicy/default/admins-only", action: "ALLOW", rules: [{ to: [{ operation: { notPaths: ["/admin/*"] } }] }, { to: [{ operation: { paths: ["/admin/*"] } }], when: [{ key: "request.auth.claims[groups]", values: ["admins"] }] }] },
@@ -85,6 +89,7 @@ describe("RequestAuthentication (JWT) on the server sidecar", () => {
     assert.equal((await get("/items")).status, 200, "no token: authentication has nothing to refuse");
     for (let i = 0; i < 5; i++) assert.equal((await get("/items", await token(rs, "RS256", {}))).status, 200);
     assert.equal(jwksFetches, 1, "the remote JWKS is fetched once and cached");
+    assert.equal((await get("/items", await token(second, "RS256", {}, { audience: "other-aud" }))).status, 200, "the second rule for the issuer accepts its own key, any audience");
   });
 
   it("a bad signature, a wrong issuer, an expired token, a wrong audience or garbage are 401 with the cause", async () => {

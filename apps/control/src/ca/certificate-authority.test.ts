@@ -12,7 +12,7 @@ import type { Database } from "../db/open-database";
 import { CaError, CertificateAuthority, splitPem } from "./certificate-authority";
 import type { CaOptions } from "./certificate-authority";
 import { JoinTokenError, JoinTokens } from "./join-tokens";
-import { KeyEncryptionError } from "./key-encryption";
+import { KeyEncryptionError, open } from "./key-encryption";
 import { CertificateRequestError, createCsr, createRoot, newRsaKeyPair } from "./x509";
 
 const DAY = 86_400_000;
@@ -78,6 +78,9 @@ describe("mesh certificate authority [postgres]", () => {
     assert.ok(root.ca);
     assert.equal(await cas[0]!.trustBundlePem(), await cas[2]!.trustBundlePem());
     await assert.rejects(CertificateAuthority.open(db, opts({ kek: randomBytes(32) })), (e: unknown) => e instanceof KeyEncryptionError && /TRELLIS_CA_KEK/.test(e.message));
+    // A sealed key whose GCM tag was cut short is refused, not checked against fewer bytes.
+    const [v, iv, tag, ct] = rows[0]!.key_sealed.split(".");
+    assert.throws(() => open(kek, [v, iv, tag!.slice(0, 6), ct].join("."), "trellis-ca-key:1"), KeyEncryptionError);
   });
 
   test("issues a 24 h workload certificate whose only identity is the SPIFFE ID it was authorized for", async () => {

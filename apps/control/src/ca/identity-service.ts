@@ -5,6 +5,7 @@ import type { CertifyRequest, CertifyResponse, IdentityServer } from "@trellis/p
 import type { Logger } from "../log";
 import type { CertificateAuthority } from "./certificate-authority";
 import { JoinTokenError } from "./join-tokens";
+import { CONTROL_PLANE_IDENTITY } from "./serving-identity";
 import type { JoinTokens } from "./join-tokens";
 import { CertificateRequestError } from "./x509";
 
@@ -54,6 +55,10 @@ export class IdentityService {
     const req = call.request;
     const identity = { namespace: req.namespace, service: req.service };
     if (!req.csrPem) throw new Refused(grpc.status.INVALID_ARGUMENT, "csr_pem is empty");
+    // The control plane's own identity is what proxies trust the control plane by: only this process issues it (ServingIdentity).
+    if (req.namespace === CONTROL_PLANE_IDENTITY.namespace && req.service === CONTROL_PLANE_IDENTITY.service) {
+      throw new Refused(grpc.status.PERMISSION_DENIED, `${req.namespace}/${req.service} is the control plane's identity and is never issued to a proxy`);
+    }
     let via: string;
     if (req.joinToken) {
       try {

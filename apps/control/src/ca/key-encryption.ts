@@ -53,9 +53,11 @@ export function open(kek: Buffer, sealed: string, aad: string): string {
   const [version, iv, tag, ct] = sealed.split(".");
   if (version !== VERSION || !iv || !tag || ct === undefined) throw new KeyEncryptionError("a sealed CA key is malformed");
   try {
-    const decipher = createDecipheriv("aes-256-gcm", kek, Buffer.from(iv, "base64url"));
+    const authTag = Buffer.from(tag, "base64url");
+    if (authTag.length !== 16) throw new Error("truncated tag");
+    const decipher = createDecipheriv("aes-256-gcm", kek, Buffer.from(iv, "base64url"), { authTagLength: 16 });
     decipher.setAAD(Buffer.from(aad));
-    decipher.setAuthTag(Buffer.from(tag, "base64url"));
+    decipher.setAuthTag(authTag);
     return Buffer.concat([decipher.update(Buffer.from(ct, "base64url")), decipher.final()]).toString("utf8");
   } catch {
     throw new KeyEncryptionError("a CA key could not be decrypted: the key-encryption key (TRELLIS_CA_KEK or <data dir>/ca-kek) is not the one it was sealed with");

@@ -70,14 +70,23 @@ export function jwtAuthnLayer(rules: readonly JwtRuleEntry[], cache: JwksCache):
     } catch {
       throw new JwtAuthenticationError("Jwt is not in the form of Header.Payload.Signature", undefined);
     }
-    const rule = compiled.find((r) => r.issuer === issuer);
-    if (!rule) throw new JwtAuthenticationError("Jwt issuer is not configured", undefined);
-    let payload: JWTPayload;
-    try {
-      ({ payload } = await jwtVerify(found.token, rule.keys, { issuer: rule.issuer, audience: rule.audiences, algorithms: JWT_ALGORITHMS }));
-    } catch (err) {
-      throw new JwtAuthenticationError(message(err), rule.source);
+    const candidates = compiled.filter((r) => r.issuer === issuer);
+    if (candidates.length === 0) throw new JwtAuthenticationError("Jwt issuer is not configured", undefined);
+    // Several RequestAuthentications may name one issuer (other keys, other audiences): one must accept the token.
+    let payload: JWTPayload | undefined;
+    let rule = candidates[0]!;
+    let failure: unknown;
+    for (const r of candidates) {
+      try {
+        // An empty audience list means no audience check, as in Istio.
+        ({ payload } = await jwtVerify(found.token, r.keys, { issuer: r.issuer, audience: r.audiences?.length ? r.audiences : undefined, algorithms: JWT_ALGORITHMS }));
+        rule = r;
+        break;
+      } catch (err) {
+        failure ??= err;
+      }
     }
+    if (!payload) throw new JwtAuthenticationError(message(failure), rule.source);
     ctx.requestPrincipal = `${payload.iss}/${payload.sub ?? ""}`;
     ctx.claims = payload;
     if (!rule.forward) delete req.headers[found.header];
