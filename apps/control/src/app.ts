@@ -1,11 +1,8 @@
-import { readFileSync } from "node:fs";
 import * as grpc from "@grpc/grpc-js";
 import type { Endpoint } from "@trellis/config";
-import { CaError, CertificateAuthority } from "./ca/certificate-authority";
 import { IdentityService } from "./ca/identity-service";
-import { JoinTokens } from "./ca/join-tokens";
+import { openCa } from "./ca/open-ca";
 import { ServingIdentity } from "./ca/serving-identity";
-import { loadKek } from "./ca/key-encryption";
 import { LocalChangeBus } from "./changes/local-change-bus";
 import { PgChangeBus } from "./changes/pg-change-bus";
 import type { ChangeBus } from "./changes/change-bus";
@@ -51,6 +48,8 @@ export async function startControlPlane(env: Env, log: Logger): Promise<ControlP
   const replicaId = env.TRELLIS_REPLICA_ID;
   const db = await openDatabase({ databaseUrl: env.DATABASE_URL, dataDir: env.TRELLIS_DATA_DIR, log });
   const ca = await openCa(env, db, log.child({ module: "ca" }));
+  // The TLS port proves itself with the control plane's own mesh certificate (started below, before any port opens).
+  const serving = new ServingIdentity(ca.authority, log.child({ module: "ca" }));
   const bus: ChangeBus = env.DATABASE_URL ? await PgChangeBus.start(env.DATABASE_URL, replicaId, log) : new LocalChangeBus();
   const publish = (e: Parameters<ChangeBus["publish"]>[0]) => bus.publish(e).catch((err: Error) => log.warn("could not publish change", { cause: err.message }));
 
@@ -76,7 +75,7 @@ export async function startControlPlane(env: Env, log: Logger): Promise<ControlP
   const distribution = new ConfigDiscoveryServer({
     telemetry: { delta: (sender, delta) => live.delta(sender, delta), tapEvents: (sender, events) => tap.tapEvents(sender, events) },
     source: { snapshot: () => store.snapshot() },
-    trust: async () => ({ trustDomain: ca.authority.trustDomain, bundlePem: await ca.authority.trustBundlePem() }),
+    trust: async () => (serving.trustBundlePem ? { trustDomain: ca.authority.trustDomain, bundlePem: serving.trustBundlePem } : undefined),
     registry,
     statusSink: statusRepo,
     replicaId,
@@ -119,13 +118,12 @@ export async function startControlPlane(env: Env, log: Logger): Promise<ControlP
     ca,
   };
   const api = createApiServer({ services, log, ready: async () => void (await db.sql("SELECT 1")), otlp: (req, res) => traces.receiver.handle(req, res) });
-  // The TLS port proves itself with the control plane's own mesh certificate; client certificates are optional (a joining proxy has none yet).
-  const serving = new ServingIdentity(ca.authority, log.child({ module: "ca" }));
   await serving.start();
   // A new bundle (a rotation here, or seen within 30 s of one on another replica) goes to every proxy in its snapshot.
   serving.onBundleChanged = () => distribution.notifyChanged("config");
   const stopFollowingRotations = ca.authority.onRotated(() => void serving.refreshBundle());
   const identity = new IdentityService(ca.authority, ca.joinTokens, log.child({ module: "identity" }));
+  // Client certificates are optional on the TLS port: a joining proxy has none yet.
   const tlsCredentials = grpc.experimental.createCertificateProviderServerCredentials(serving.provider, serving.provider, false);
   const apiPort = await listen(api, env.TRELLIS_HOST, env.TRELLIS_API_PORT);
   housekeeping.announced(await store.head());
@@ -172,29 +170,4 @@ async function proxyStatus(repo: ProxyStatusRepo, distribution: ConfigDiscoveryS
     merged.set(s.proxyId, s);
   }
   return [...merged.values()].filter((s) => s.disconnectedAt === null).sort((a, b) => a.proxyId.localeCompare(b.proxyId));
-}
-
-/** The mesh CA: its key-encryption key (env or data dir), the operator's certificate files if any, the active authority. */
-async function openCa(env: Env, db: Database, log: Logger): Promise<ControlServices["ca"]> {
-  const kek = loadKek(env.TRELLIS_CA_KEK, env.TRELLIS_DATA_DIR);
-  if (kek.source === "new-file") log.info("created the CA key-encryption key; with several replicas, set TRELLIS_CA_KEK on all of them instead", { file: kek.file });
-  const read = (name: string, file: string | undefined) => {
-    if (!file) return undefined;
-    try {
-      return readFileSync(file, "utf8");
-    } catch (err) {
-      throw new CaError(`${name}: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-    }
-  };
-  const certPem = read("TRELLIS_CA_CERT_FILE", env.TRELLIS_CA_CERT_FILE);
-  const keyPem = read("TRELLIS_CA_KEY_FILE", env.TRELLIS_CA_KEY_FILE);
-  const authority = await CertificateAuthority.open(db, {
-    trustDomain: env.TRELLIS_TRUST_DOMAIN,
-    workloadTtlMs: env.TRELLIS_WORKLOAD_CERT_TTL_HOURS * 3_600_000,
-    rootValidDays: env.TRELLIS_CA_ROOT_VALID_DAYS,
-    kek: kek.key,
-    operator: certPem && keyPem ? { certPem, keyPem, chainPem: read("TRELLIS_CA_CHAIN_FILE", env.TRELLIS_CA_CHAIN_FILE) } : undefined,
-    log,
-  });
-  return { authority, joinTokens: new JoinTokens(db) };
 }

@@ -33,3 +33,21 @@ export function parseSpiffeId(uri: string): SpiffeIdentity | undefined {
   if (!m || !TRUST_DOMAIN.test(m[1]!) || !SEGMENT.test(m[2]!) || !SEGMENT.test(m[3]!)) return undefined;
   return { trustDomain: m[1]!, namespace: m[2]!, serviceAccount: m[3]! };
 }
+
+/**
+ * The control plane's own identity (namespace and service account): proxies recognise the
+ * control plane by it, so the CA issues it only to the control plane itself.
+ */
+export const CONTROL_PLANE_IDENTITY = { namespace: "trellis-system", service: "trellis-control" } as const;
+
+export function isControlPlaneIdentity(namespace: string, service: string): boolean {
+  return namespace === CONTROL_PLANE_IDENTITY.namespace && service === CONTROL_PLANE_IDENTITY.service;
+}
+
+/** The mesh SPIFFE IDs among the URI names of a certificate's subjectAltName text (`URI:spiffe://…, DNS:…`, as Node prints it). */
+export function spiffeIdsOfSan(subjectAltName: string | undefined): SpiffeIdentity[] {
+  return (subjectAltName ?? "")
+    .split(", ")
+    .filter((s) => s.startsWith("URI:"))
+    .flatMap((s) => parseSpiffeId(s.slice(4)) ?? []);
+}

@@ -1,11 +1,10 @@
 import * as grpc from "@grpc/grpc-js";
-import { parseSpiffeId, SpiffeIdError } from "@trellis/config";
+import { isControlPlaneIdentity, SpiffeIdError, spiffeIdsOfSan } from "@trellis/config";
 import { IdentityService as IdentityDefinition } from "@trellis/proto";
 import type { CertifyRequest, CertifyResponse, IdentityServer } from "@trellis/proto";
 import type { Logger } from "../log";
 import type { CertificateAuthority } from "./certificate-authority";
 import { JoinTokenError } from "./join-tokens";
-import { CONTROL_PLANE_IDENTITY } from "./serving-identity";
 import type { JoinTokens } from "./join-tokens";
 import { CertificateRequestError } from "./x509";
 
@@ -56,7 +55,7 @@ export class IdentityService {
     const identity = { namespace: req.namespace, service: req.service };
     if (!req.csrPem) throw new Refused(grpc.status.INVALID_ARGUMENT, "csr_pem is empty");
     // The control plane's own identity is what proxies trust the control plane by: only this process issues it (ServingIdentity).
-    if (req.namespace === CONTROL_PLANE_IDENTITY.namespace && req.service === CONTROL_PLANE_IDENTITY.service) {
+    if (isControlPlaneIdentity(req.namespace, req.service)) {
       throw new Refused(grpc.status.PERMISSION_DENIED, `${req.namespace}/${req.service} is the control plane's identity and is never issued to a proxy`);
     }
     let via: string;
@@ -72,10 +71,9 @@ export class IdentityService {
     } else {
       const san = call.getAuthContext()?.sslPeerCertificate?.subjectaltname;
       if (!san) throw new Refused(grpc.status.UNAUTHENTICATED, "a first certificate needs a join token; a renewal needs the current, valid certificate of the mesh on the connection");
-      const uris = san.split(", ").filter((s) => s.startsWith("URI:")).map((s) => s.slice(4));
-      const held = uris.map(parseSpiffeId).find((x) => x !== undefined);
+      const held = spiffeIdsOfSan(san)[0];
       if (!held || held.trustDomain !== this.ca.trustDomain || held.namespace !== req.namespace || held.serviceAccount !== req.service) {
-        throw new Refused(grpc.status.PERMISSION_DENIED, `the connection's certificate is for ${uris.join(", ") || "no SPIFFE ID"}, not ${req.namespace}/${req.service}`);
+        throw new Refused(grpc.status.PERMISSION_DENIED, `the connection's certificate is for ${held ? `${held.namespace}/${held.serviceAccount} in ${held.trustDomain}` : "no SPIFFE ID"}, not ${req.namespace}/${req.service}`);
       }
       via = "renewal";
     }

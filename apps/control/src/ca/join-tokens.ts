@@ -1,4 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { isControlPlaneIdentity } from "@trellis/config";
 import type { Database } from "../db/open-database";
 
 /**
@@ -61,7 +62,7 @@ export class JoinTokens {
 
   /** A new token; `token` is shown to the operator once and never stored. */
   async create(opts: { namespace: string; service?: string | undefined; ttlMs: number; description?: string; createdBy: string }): Promise<{ token: string; info: JoinTokenInfo }> {
-    if (opts.namespace === "trellis-system" && opts.service === "trellis-control") throw new JoinTokenError("out-of-scope", "trellis-system/trellis-control is the control plane's own identity; no join token is made for it");
+    if (opts.service !== undefined && isControlPlaneIdentity(opts.namespace, opts.service)) throw new JoinTokenError("out-of-scope", `${opts.namespace}/${opts.service} is the control plane's own identity; no join token is made for it`);
     const id = randomBytes(8).toString("hex");
     const secret = randomBytes(32).toString("base64url");
     const expiresAt = new Date(this.now().getTime() + opts.ttlMs);

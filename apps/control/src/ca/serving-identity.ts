@@ -1,10 +1,9 @@
+import { CONTROL_PLANE_IDENTITY } from "@trellis/config";
 import type { Logger } from "../log";
 import type { CertificateAuthority } from "./certificate-authority";
 import { MemoryCertificateProvider } from "@trellis/proto";
 import { createCsr, newRsaKeyPair } from "./x509";
 
-/** The namespace and service account of the control plane's own identity. */
-export const CONTROL_PLANE_IDENTITY = { namespace: "trellis-system", service: "trellis-control" } as const;
 /** How often the trust bundle is re-read (a rotation made through another replica). */
 const BUNDLE_REFRESH_MS = 30_000;
 
@@ -45,15 +44,18 @@ export class ServingIdentity {
     clearInterval(this.bundleTimer);
   }
 
+  /**
+   * The roots trusted now, as last read (empty before start()): what snapshots carry, so a
+   * recompilation costs no database read; kept current by the 30 s refresh and after rotations.
+   */
+  get trustBundlePem(): string {
+    return this.lastBundle;
+  }
+
   /** Re-reads the trust bundle now (after a rotation). */
   async refreshBundle(): Promise<void> {
     try {
-      const pem = await this.ca.trustBundlePem();
-      if (pem === this.lastBundle) return;
-      const first = this.lastBundle === "";
-      this.lastBundle = pem;
-      this.provider.setTrustBundle(pem);
-      if (!first) this.onBundleChanged?.();
+      this.useBundle(await this.ca.trustBundlePem());
     } catch (err) {
       this.log.warn("could not refresh the trust bundle of the TLS port", { cause: (err as Error).message });
     }
@@ -62,16 +64,20 @@ export class ServingIdentity {
   private async renew(): Promise<void> {
     const key = newRsaKeyPair();
     const issued = await this.ca.issue(createCsr(key.privateKeyPem, key.publicKeyPem, CONTROL_PLANE_IDENTITY.service), CONTROL_PLANE_IDENTITY);
-    if (issued.trustBundlePem !== this.lastBundle) {
-      const first = this.lastBundle === "";
-      this.lastBundle = issued.trustBundlePem;
-      this.provider.setTrustBundle(issued.trustBundlePem);
-      if (!first) this.onBundleChanged?.();
-    }
+    this.useBundle(issued.trustBundlePem);
     this.provider.setIdentity(issued.certChainPem, key.privateKeyPem);
     this.notAfter = issued.notAfter;
     this.log.info("control plane certificate issued", { spiffeId: issued.spiffeId, notAfter: issued.notAfter.toISOString() });
     this.schedule(Math.max(1000, (issued.notAfter.getTime() - Date.now()) / 2));
+  }
+
+  /** Takes a bundle read; a change after the first goes to onBundleChanged. */
+  private useBundle(pem: string): void {
+    if (pem === this.lastBundle) return;
+    const first = this.lastBundle === "";
+    this.lastBundle = pem;
+    this.provider.setTrustBundle(pem);
+    if (!first) this.onBundleChanged?.();
   }
 
   private schedule(ms: number): void {

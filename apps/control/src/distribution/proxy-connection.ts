@@ -1,6 +1,6 @@
 import { status } from "@grpc/grpc-js";
 import type { ServerDuplexStream } from "@grpc/grpc-js";
-import { parseSpiffeId } from "@trellis/config";
+import { spiffeIdsOfSan } from "@trellis/config";
 import type { SpiffeIdentity } from "@trellis/config";
 import { SNAPSHOT_CONTENT_TYPE } from "@trellis/proto";
 import type { ControlMessage, ProxyMessage, TapSpec } from "@trellis/proto";
@@ -100,8 +100,7 @@ export class ProxyConnection {
 
   /** The SPIFFE identity of the client certificate the connection was authenticated with (TLS port), if any. */
   peerIdentity(): SpiffeIdentity | undefined {
-    const san = this.call.getAuthContext?.()?.sslPeerCertificate?.subjectaltname ?? "";
-    return san.split(", ").filter((x) => x.startsWith("URI:")).map((x) => parseSpiffeId(x.slice(4))).find((x) => x !== undefined);
+    return spiffeIdsOfSan(this.call.getAuthContext?.()?.sslPeerCertificate?.subjectaltname)[0];
   }
 
   /** The peer address, for logs. */

@@ -2,14 +2,12 @@ import { X509Certificate } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import * as grpc from "@grpc/grpc-js";
-import { parseSpiffeId, spiffeId } from "@trellis/config";
+import { isControlPlaneIdentity, parseSpiffeId, spiffeId, spiffeIdsOfSan } from "@trellis/config";
 import { createCsr, newRsaKeyPair } from "@trellis/config/csr";
 import { IdentityClient, MemoryCertificateProvider } from "@trellis/proto";
 import type { CertifyResponse } from "@trellis/proto";
 import type { Logger } from "../core/log";
 
-/** The control plane's identity on its TLS port: the proxy checks it instead of a host name. */
-export const CONTROL_PLANE_SERVICE = { namespace: "trellis-system", service: "trellis-control" } as const;
 
 export class IdentityError extends Error {
   readonly code = "TRELLIS_IDENTITY";
@@ -183,13 +181,12 @@ export class WorkloadIdentity {
     try {
       const certChainPem = readFileSync(f("cert.pem"), "utf8");
       const cert = new X509Certificate(certChainPem);
-      const id = cert.subjectAltName?.split(", ").find((s) => s.startsWith("URI:"))?.slice(4) ?? "";
-      const parsed = parseSpiffeId(id);
+      const parsed = spiffeIdsOfSan(cert.subjectAltName)[0];
       if (!parsed || parsed.namespace !== this.opts.namespace || parsed.serviceAccount !== this.opts.service) {
-        this.opts.log.warn("the stored certificate is for another identity; getting a new one", { stored: id });
+        this.opts.log.warn("the stored certificate is for another identity; getting a new one", { stored: cert.subjectAltName ?? null });
         return undefined;
       }
-      return { keyPem: readFileSync(f("key.pem"), "utf8"), certChainPem, bundlePem: readFileSync(f("bundle.pem"), "utf8"), notBefore: Date.parse(cert.validFrom), notAfter: Date.parse(cert.validTo), spiffeId: id };
+      return { keyPem: readFileSync(f("key.pem"), "utf8"), certChainPem, bundlePem: readFileSync(f("bundle.pem"), "utf8"), notBefore: Date.parse(cert.validFrom), notAfter: Date.parse(cert.validTo), spiffeId: spiffeId(parsed) };
     } catch (err) {
       this.opts.log.warn("the stored certificate is unreadable; getting a new one", { cause: (err as Error).message });
       return undefined;
@@ -218,8 +215,7 @@ function halfLife(h: { notBefore: number; notAfter: number }): number {
 /** Accepts the server when its certificate carries the control plane's SPIFFE ID (in `trustDomain`, or any before the first certificate). */
 function checkControlPlane(trustDomain?: string): (host: string, cert: { subjectaltname?: string }) => Error | undefined {
   return (_host, cert) => {
-    const ids = (cert.subjectaltname ?? "").split(", ").filter((s) => s.startsWith("URI:")).map((s) => parseSpiffeId(s.slice(4)));
-    const ok = ids.some((id) => id && id.namespace === CONTROL_PLANE_SERVICE.namespace && id.serviceAccount === CONTROL_PLANE_SERVICE.service && (!trustDomain || id.trustDomain === trustDomain));
+    const ok = spiffeIdsOfSan(cert.subjectaltname).some((id) => isControlPlaneIdentity(id.namespace, id.serviceAccount) && (!trustDomain || id.trustDomain === trustDomain));
     return ok ? undefined : new IdentityError(`the server at the control-plane address is ${cert.subjectaltname ?? "no SPIFFE identity"}, not the Trellis control plane`);
   };
 }
