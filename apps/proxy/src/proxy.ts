@@ -16,6 +16,7 @@ import type { EdgeOptions, RequestOutcome } from "./server/edge";
 import { createHttp1Server } from "./server/http1";
 import { createHttp2Server } from "./server/http2";
 import { createSniffingListener, listen } from "./server/listener";
+import type { ListenerTls } from "./server/listener";
 import { decodePeer, encodePeer, MESH_HEADER_PREFIX, PEER_HEADER } from "./server/peer-metadata";
 import { AccessLog } from "./telemetry/access-log";
 import type { AccessLogSink } from "./telemetry/access-log";
@@ -29,6 +30,8 @@ import { TapRecorder } from "./telemetry/tap-recorder";
 import { TcpTunnels } from "./tcp-tunnels";
 import type { Tracer } from "./tracing/tracer";
 import { Upstreams } from "./transport/upstreams";
+import { MeshTls } from "./identity/mesh-tls";
+import type { MeshTlsMaterial } from "./identity/mesh-tls";
 
 /** Everything the proxy's data plane needs to start (the process flags, minus the control plane). */
 export interface DataPlaneOptions {
@@ -80,7 +83,9 @@ export class DataPlane {
   readonly tap: TapRecorder;
   readonly accessLog: AccessLog;
   readonly states = new ClusterStates();
-  readonly upstreams = new Upstreams();
+  /** Mesh mTLS: the workload identity (setIdentity), used by the inbound listener and for dialling peers. */
+  readonly meshTls = new MeshTls();
+  readonly upstreams = new Upstreams(this.meshTls);
   private readonly telemetry: Telemetry;
   private readonly tunnels: TcpTunnels;
   private readonly budgets = new Map<string, RetryBudget>();
@@ -122,6 +127,15 @@ export class DataPlane {
     }
   }
 
+  /**
+   * The workload's certificate, key and trust bundle (from WorkloadIdentity, again on every
+   * renewal or bundle change): from then on peers are dialled over mTLS and the inbound
+   * listener accepts mTLS. Throws on unusable material, keeping the previous one.
+   */
+  setIdentity(material: MeshTlsMaterial): void {
+    this.meshTls.update(material);
+  }
+
   /** The snapshot being served, if any. */
   get current(): Routers | undefined {
     return this.routers;
@@ -148,6 +162,7 @@ export class DataPlane {
       ...(snapshot.inbound.rateLimits.length ? [rateLimitLayer(snapshot.inbound.rateLimits, this.rateLimits)] : []),
     ];
     const inbound = new InboundRouter(snapshot, { host: this.opts.appHost, port: this.opts.appPort }, this.upstreams, this.opts.self, policy);
+    if (inbound.connectionMode === "STRICT" && !this.meshTls.ready) this.opts.log.warn("PeerAuthentication is STRICT but this proxy has no workload identity (start it with --ca-bundle and --join-token): every inbound connection is refused");
     const live = outbound.liveEndpoints();
     const trace = this.opts.tracer?.layer(snapshot.tracing?.samplingPercent ?? 0);
     const handlers = trace ? { outbound: trace(outbound.handler), inbound: trace(inbound.handler) } : { outbound: outbound.handler, inbound: inbound.handler };
@@ -185,7 +200,9 @@ export class DataPlane {
       log: opts.log,
     };
     const outbound = createSniffingListener(createHttp1Server(outboundEdge), createHttp2Server(outboundEdge));
-    const inbound = createSniffingListener(createHttp1Server(inboundEdge), createHttp2Server(inboundEdge));
+    // Before the first snapshot nothing is served anyway; PERMISSIVE lets a caller get the 503 that says so.
+    const inboundTls: ListenerTls = { meshTls: this.meshTls, mode: () => this.routers?.inbound.connectionMode ?? "PERMISSIVE", log: opts.log, refused: (reason) => this.metrics.mtlsRefused(reason) };
+    const inbound = createSniffingListener(createHttp1Server(inboundEdge), createHttp2Server(inboundEdge), inboundTls);
     this.servers.push(outbound, inbound);
     this.ports.outbound = await listen(outbound, opts.bind, opts.outboundPort);
     this.ports.inbound = await listen(inbound, opts.bind, opts.inboundPort);

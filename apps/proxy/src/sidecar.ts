@@ -25,14 +25,17 @@ export interface Sidecar {
 }
 
 /**
- * Starts the proxy in the order that keeps every promise it makes: listeners first (so the
- * Hello can name the bound inbound port), then the config stream (the disk copy, if any, is
+ * Starts the proxy in the order that keeps every promise it makes: the workload identity
+ * first, when configured (mTLS on every listener and stream from the start), then the
+ * listeners (so the Hello can name the bound inbound port), then the config stream (the disk copy, if any, is
  * serving before the control plane answers), then the admin server whose /ready turns 200
  * once a snapshot is served.
  */
 export async function startSidecar(opts: ProxyOptions, log: Logger): Promise<Sidecar> {
   if (opts.mode === "gateway") throw new Error("--mode gateway is not available yet: gateway mode arrives with the ingress gateway (issue 6); run as a sidecar");
-  const self: PeerInfo = { workload: opts.workload, app: opts.service, version: opts.labels["version"] ?? "unknown", namespace: opts.namespace };
+  // With --ca-bundle the proxy has a mesh identity: a certificate before anything else talks to the control plane.
+  const identity = opts.caBundle ? await startIdentity(opts, log) : undefined;
+  const self: PeerInfo = { workload: opts.workload, app: opts.service, version: opts.labels["version"] ?? "unknown", namespace: opts.namespace, ...(identity ? { principal: identity.spiffeId } : {}) };
   const tracer = opts.otlpEndpoint === "off" ? undefined : new Tracer({ self, exporter: createOtlpExporter(opts.otlpEndpoint), proxyVersion: PROXY_VERSION, log });
   const dataPlane = new DataPlane({
     self,
@@ -45,10 +48,13 @@ export async function startSidecar(opts: ProxyOptions, log: Logger): Promise<Sid
     tcpForward: opts.tcpForward.map((f) => ({ port: f.localPort, authority: `${f.host}:${f.port}` })),
     log,
   });
+  if (identity) {
+    // Sidecar-to-sidecar mTLS with the same identity; renewals reach new handshakes, open connections go on.
+    dataPlane.setIdentity(identity.material());
+    identity.onChange((m) => dataPlane.setIdentity(m));
+  }
   await dataPlane.start();
 
-  // With --ca-bundle the proxy has a mesh identity: a certificate before anything else talks to the control plane.
-  const identity = opts.caBundle ? await startIdentity(opts, log) : undefined;
   const config = new ConfigClient({
     target: opts.controlPlane,
     credentials: identity ? () => identity.channelCredentials() : undefined,

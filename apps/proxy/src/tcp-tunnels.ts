@@ -65,8 +65,17 @@ export class TcpTunnels {
       this.closed(tcpCtx);
       return;
     }
+    tcpCtx.connectionSecurity = ctx.connectionSecurity;
+    tcpCtx.peerPrincipal = ctx.peerPrincipal;
     const proxy = inbound.snapshot.proxy;
     tcpCtx.target = { host: `${proxy.service}.${proxy.namespace}`, port: listener.port, cluster: `inbound|${listener.port}||` };
+    const refused = inbound.refuses(listener.port, ctx.connectionSecurity);
+    if (refused) {
+      tcpCtx.error = refused;
+      ready(403);
+      this.closed(tcpCtx);
+      return;
+    }
     const appPort = inbound.targetPort(listener);
     tcpCtx.upstreamAddress = `${this.deps.appHost}:${appPort}`;
     const reporter = this.reporter();

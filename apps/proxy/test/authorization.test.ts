@@ -9,9 +9,9 @@ import type { TestProxy } from "./helpers/mesh";
 import { host, snapshot } from "./helpers/snapshot";
 
 // AuthorizationPolicies enforced by a real server sidecar on real requests (through a client
-// sidecar, and straight at the inbound port). Peers here are plaintext (mTLS between sidecars
-// is not in yet), so rules on principals and namespaces are exercised by the engine's unit
-// tests; these check the enforcement: status, body, access log, what reaches the app.
+// sidecar, and straight at the inbound port). Peers here are plaintext; rules on principals
+// over real mTLS are in mtls.test.ts. These check the enforcement: status, body, access log,
+// what reaches the app.
 
 const POLICIES: Snapshot["inbound"]["authorizationPolicies"] = [
   { source: "AuthorizationPolicy/default/deny-admin", action: "DENY", rules: [{ to: [{ operation: { paths: ["/admin/*"] } }] }] },

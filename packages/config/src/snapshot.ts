@@ -136,6 +136,12 @@ export const ClusterEndpointSchema = z
     weight: z.number().int().min(1).max(1000),
     /** Whether a Trellis sidecar fronts it, so mesh mTLS can be used towards it. */
     sidecar: z.boolean(),
+    /**
+     * True when the workload's PeerAuthentication DISABLEs mTLS on this port: callers' sidecars
+     * dial it without TLS. Otherwise a caller with a workload identity reaches a sidecar
+     * endpoint over mTLS and checks that it presents its service's SPIFFE ID.
+     */
+    plaintext: z.boolean().optional(),
   })
   .strict();
 

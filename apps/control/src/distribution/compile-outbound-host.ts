@@ -89,7 +89,11 @@ function memberEndpoint(m: Member, portName: string, targetPort: number): Cluste
   // request). Otherwise the workload's port of the same name (its registration or the
   // Workload's `ports`), else the Service's target port.
   const port = m.inboundPort ?? m.portsByName.get(portName) ?? targetPort;
-  return { address: m.address, port, labels: m.labels, weight: m.weight, sidecar: m.sidecar };
+  const endpoint: ClusterEndpoint = { address: m.address, port, labels: m.labels, weight: m.weight, sidecar: m.sidecar };
+  // PeerAuthentication portLevel keys are workload ports (where the app listens).
+  const workloadPort = m.portsByName.get(portName) ?? targetPort;
+  if (m.peerAuth && (m.peerAuth.portLevel?.[String(workloadPort)] ?? m.peerAuth.mode) === "DISABLE") endpoint.plaintext = true;
+  return endpoint;
 }
 
 function externalEndpoints(entry: ServiceEntry, host: string, portName: string, port: number): ClusterEndpoint[] {

@@ -54,7 +54,7 @@ export function hostInputs(index: MeshIndex, host: string): unknown[] {
 function membersKey(members: readonly Member[]): string {
   let key = "";
   for (const m of members) {
-    key += `${JSON.stringify(m.id)} ${JSON.stringify(m.address)} ${m.inboundPort ?? "-"} ${m.weight} ${m.sidecar} [`;
+    key += `${JSON.stringify(m.id)} ${JSON.stringify(m.address)} ${m.inboundPort ?? "-"} ${m.weight} ${m.sidecar} ${m.peerAuth ? JSON.stringify([m.peerAuth.mode, m.peerAuth.portLevel ?? null]) : "-"} [`;
     for (const [name, port] of m.portsByName) key += `${JSON.stringify(name)}:${port},`;
     key += "] {";
     for (const k in m.labels) key += `${JSON.stringify(k)}:${JSON.stringify(m.labels[k])},`;

@@ -95,6 +95,29 @@ describe("compileSnapshot", () => {
     assert.deepEqual(none, { mode: "PERMISSIVE", portLevel: {}, source: null });
   });
 
+  test("callers dial a sidecar in plaintext exactly where its own PeerAuthentication DISABLEs mTLS on that port", () => {
+    const plaintext = (resources: Resource[], name: string) => {
+      const eps = host(compileSnapshot(resources, endpoints(), proxy("details"), 1), name)!.clusters[0]!.endpoints;
+      return eps.map((e) => `${e.address}:${e.plaintext === true}`);
+    };
+    assert.deepEqual(plaintext(mesh(), "reviews.default"), ["10.0.0.1:false", "10.0.0.2:false", "10.0.0.3:false", "10.0.9.9:false"], "STRICT, and DISABLE only on another port");
+    const ratingsOff = r({ kind: "PeerAuthentication", metadata: { name: "ratings", namespace: "default" }, spec: { selector: { service: "ratings" }, mode: "DISABLE" } });
+    assert.deepEqual(plaintext([...mesh(), ratingsOff], "ratings.default"), ["10.0.1.1:true"]);
+    assert.deepEqual(plaintext([...mesh(), ratingsOff], "reviews.default"), ["10.0.0.1:false", "10.0.0.2:false", "10.0.0.3:false", "10.0.9.9:false"]);
+    // Port-level on the workload port, for one version only (labels); the static Workload has no sidecar: never mTLS, never marked.
+    const v2Off = r({ kind: "PeerAuthentication", metadata: { name: "reviews-v2", namespace: "default" }, spec: { selector: { service: "reviews", matchLabels: { version: "v2" } }, mode: "STRICT", portLevel: { "9080": "DISABLE" } } });
+    const resources = [...mesh().filter((x) => !(x.kind === "PeerAuthentication" && x.metadata.name === "reviews")), v2Off];
+    assert.deepEqual(plaintext(resources, "reviews.default"), ["10.0.0.1:false", "10.0.0.2:true", "10.0.0.3:true", "10.0.9.9:false"]);
+    // The compiler's per-host reuse sees the change.
+    const c = new SnapshotCompiler();
+    c.update({ revision: 1, resources: mesh(), endpoints: endpoints() });
+    const before = c.compile(proxy("details")).version;
+    c.update({ revision: 2, resources: [...mesh(), ratingsOff], endpoints: endpoints() });
+    const after = c.compile(proxy("details"));
+    assert.notEqual(after.version, before);
+    assert.equal(after.snapshot().outbound.hosts.find((h) => h.host === "ratings.default")!.clusters[0]!.endpoints[0]!.plaintext, true);
+  });
+
   test("egress restricts outbound hosts to those listed and the hosts their routes send to", () => {
     const pp = compileSnapshot(mesh(), endpoints(), proxy("productpage"), 1);
     assert.deepEqual(pp.outbound.hosts.map((h) => h.host), ["details.default", "reviews.default", "shadow.default"]);

@@ -1,4 +1,4 @@
-import { buildHostIndex, resolveHost, resourceKey } from "@trellis/config";
+import { buildHostIndex, effectivePeerAuthentication, resolveHost, resourceKey } from "@trellis/config";
 import type {
   AuthorizationPolicy,
   Destination,
@@ -40,6 +40,8 @@ export interface Member {
   labels: Record<string, string>;
   weight: number;
   sidecar: boolean;
+  /** The PeerAuthentication governing the workload (see effectivePeerAuthentication); undefined: PERMISSIVE. */
+  peerAuth: PeerAuthentication["spec"] | undefined;
 }
 
 /** A Route with its rules compiled for snapshots. */
@@ -138,6 +140,7 @@ function members(resources: readonly Resource[], endpoints: readonly Endpoint[])
       labels: ep.labels,
       weight: 1,
       sidecar: ep.sidecar,
+      peerAuth: undefined,
     });
   }
   for (const w of byKey(resources, "Workload")) {
@@ -151,6 +154,7 @@ function members(resources: readonly Resource[], endpoints: readonly Endpoint[])
       labels: w.spec.labels,
       weight: w.spec.weight,
       sidecar: w.spec.sidecar,
+      peerAuth: undefined,
     });
   }
   for (const list of out.values()) list.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
@@ -176,6 +180,16 @@ export function buildMeshIndex(resources: readonly Resource[], endpoints: readon
     if (host !== undefined) push(policiesByHost, host, p);
   }
 
+  // Callers dial a member in plaintext where its PeerAuthentication says DISABLE: each member's governing policy, decided as its own proxy's inbound is.
+  const peerAuthentications = byKey(resources, "PeerAuthentication");
+  const indexed = members(resources, endpoints);
+  if (peerAuthentications.length > 0) {
+    for (const [key, list] of indexed.members) {
+      const slash = key.indexOf("/");
+      for (const m of list) if (m.sidecar) m.peerAuth = effectivePeerAuthentication(peerAuthentications, key.slice(0, slash), key.slice(slash + 1), m.labels)?.spec;
+    }
+  }
+
   return {
     hostIndex,
     targets,
@@ -183,9 +197,9 @@ export function buildMeshIndex(resources: readonly Resource[], endpoints: readon
     routesByHost,
     routes,
     policiesByHost,
-    ...members(resources, endpoints),
+    ...indexed,
     authorizationPolicies: byKey(resources, "AuthorizationPolicy"),
-    peerAuthentications: byKey(resources, "PeerAuthentication"),
+    peerAuthentications,
     requestAuthentications: byKey(resources, "RequestAuthentication"),
     rateLimitPolicies: byKey(resources, "RateLimitPolicy"),
     gateways: byKey(resources, "Gateway"),

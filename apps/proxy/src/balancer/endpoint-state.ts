@@ -28,6 +28,8 @@ export class EndpointState {
   ejections = 0;
   /** Clock time (ms) of the last return from ejection (decay of `ejections`); 0: never. */
   returnedAt = 0;
+  /** Its PeerAuthentication DISABLEs mTLS on this port: dial the sidecar without TLS (snapshot `plaintext`). */
+  plaintext = false;
 
   constructor(
     readonly address: string,

@@ -13,7 +13,7 @@ export interface PeerInfo {
   version: string;
   /** Its namespace. */
   namespace: string;
-  /** SPIFFE ID proven by mTLS, once the security issue lands; undefined until then. */
+  /** Not set from peer metadata: the SPIFFE ID proven by mTLS is RequestContext.peerPrincipal. */
   principal?: string | undefined;
 }
 
@@ -70,7 +70,11 @@ export class RequestContext {
   destination: PeerInfo | undefined;
   /** `mutual_tls` once mTLS carries the hop, else `none` (Istio's connection_security_policy). */
   connectionSecurity: "none" | "mutual_tls" = "none";
-  /** The SPIFFE ID of the peer's certificate on an mTLS connection; undefined over plaintext. */
+  /**
+   * The SPIFFE ID the other side proved over mTLS: inbound, the caller's certificate (what
+   * authorization matches); outbound, the upstream sidecar's (checked against the destination
+   * service). Undefined over plaintext.
+   */
   peerPrincipal: string | undefined = undefined;
   /** `<iss>/<sub>` of a JWT that RequestAuthentication verified. */
   requestPrincipal: string | undefined = undefined;

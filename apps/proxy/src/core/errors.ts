@@ -154,3 +154,11 @@ export class BadRequestError extends ProxyError {
   readonly grpcStatus = GrpcStatus.INVALID_ARGUMENT;
   readonly flag = undefined;
 }
+
+/** A plaintext request to a port whose PeerAuthentication is STRICT: 403, the reason in the access log. */
+export class MtlsRequiredError extends ProxyError {
+  readonly code = "TRELLIS_MTLS_REQUIRED";
+  readonly status = 403;
+  readonly grpcStatus = GrpcStatus.UNAUTHENTICATED;
+  readonly flag = undefined;
+}

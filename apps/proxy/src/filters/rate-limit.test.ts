@@ -46,7 +46,11 @@ test("only matching requests draw: path (query ignored), method and route name",
 
 test("per caller: by principal, else by downstream address", async () => {
   const { call } = setup([limit({ perCaller: true }, 1)]);
-  const from = (principal: string | undefined, addr: string) => fakeContext({ downstreamAddress: addr, source: { workload: "w", app: "a", version: "v1", namespace: "n", principal } });
+  const from = (principal: string | undefined, addr: string) => {
+    const ctx = fakeContext({ downstreamAddress: addr, source: { workload: "w", app: "a", version: "v1", namespace: "n" } });
+    ctx.peerPrincipal = principal; // proven by the caller's mTLS certificate
+    return ctx;
+  };
   assert.equal(await call({}, from("spiffe://t/ns/n/sa/a", "10.0.0.1")), 200);
   assert.equal(await call({}, from("spiffe://t/ns/n/sa/a", "10.0.0.2")), 429, "same principal from another address");
   assert.equal(await call({}, from("spiffe://t/ns/n/sa/b", "10.0.0.1")), 200);

@@ -129,7 +129,7 @@ export function rateLimitLayer(limits: readonly RateLimitEntry[], store: RateLim
  * workload its sidecar named, else the source address (a caller outside the mesh).
  */
 function callerKey(ctx: RequestContext): string {
-  if (ctx.source.principal) return ctx.source.principal;
+  if (ctx.peerPrincipal) return ctx.peerPrincipal;
   if (ctx.source.workload !== "unknown") return `${ctx.source.namespace}/${ctx.source.workload}`;
   return ctx.downstreamAddress;
 }

@@ -7,6 +7,7 @@ import { createCsr, newRsaKeyPair } from "@trellis/config/csr";
 import { IdentityClient, MemoryCertificateProvider } from "@trellis/proto";
 import type { CertifyResponse } from "@trellis/proto";
 import type { Logger } from "../core/log";
+import type { MeshTlsMaterial } from "./mesh-tls";
 
 
 export class IdentityError extends Error {
@@ -54,6 +55,7 @@ export class WorkloadIdentity {
   private stopped = false;
   /** Renewals done, and failed attempts since the last success (status). */
   readonly counters = { renewals: 0, failures: 0 };
+  private readonly changeListeners = new Set<(m: MeshTlsMaterial) => void>();
 
   private constructor(private readonly opts: WorkloadIdentityOptions) {}
 
@@ -81,6 +83,28 @@ export class WorkloadIdentity {
     return new Date(this.held.notAfter);
   }
 
+  /** The key, chain and trust bundle now, for mesh mTLS between sidecars. */
+  material(): MeshTlsMaterial {
+    const h = this.held;
+    return { keyPem: h.keyPem, certChainPem: h.certChainPem, bundlePem: h.bundlePem, spiffeId: h.spiffeId };
+  }
+
+  /** Calls `fn` with the new material after every renewal and trust-bundle change. */
+  onChange(fn: (m: MeshTlsMaterial) => void): void {
+    this.changeListeners.add(fn);
+  }
+
+  private changed(): void {
+    const m = this.material();
+    for (const fn of this.changeListeners) {
+      try {
+        fn(m);
+      } catch (err) {
+        this.opts.log.error("applying the new workload certificate failed; the previous one stays in use", { cause: (err as Error).message });
+      }
+    }
+  }
+
   /** gRPC credentials for the control plane: this identity as client certificate, the control plane checked by its SPIFFE ID. */
   channelCredentials(): grpc.ChannelCredentials {
     return grpc.experimental.createCertificateProviderChannelCredentials(this.provider, this.provider, { checkServerIdentity: checkControlPlane(this.trustDomain) });
@@ -95,6 +119,7 @@ export class WorkloadIdentity {
     this.held = { ...this.held, bundlePem: pem };
     this.provider.setTrustBundle(pem);
     this.save(this.held);
+    this.changed();
     this.opts.log.info("trust bundle updated from the control plane", { roots: pem.split("BEGIN CERTIFICATE").length - 1 });
   }
 
@@ -156,6 +181,7 @@ export class WorkloadIdentity {
     this.held = h;
     this.provider.setTrustBundle(h.bundlePem);
     this.provider.setIdentity(h.certChainPem, h.keyPem);
+    this.changed();
     this.opts.log.info(`workload certificate ${how}`, { spiffeId: h.spiffeId, notAfter: new Date(h.notAfter).toISOString() });
   }
 

@@ -1,6 +1,6 @@
-import type { Snapshot } from "@trellis/config";
+import type { MtlsMode, Snapshot } from "@trellis/config";
 import type { PeerInfo } from "../core/context";
-import { NoRouteError } from "../core/errors";
+import { MtlsRequiredError, NoRouteError } from "../core/errors";
 import { compose } from "../core/types";
 import type { Handler, Headers, Layer } from "../core/types";
 import { MESH_HEADER_PREFIX, PORT_HEADER } from "../server/peer-metadata";
@@ -31,6 +31,13 @@ export class InboundRouter {
   readonly handler: Handler;
   private readonly byPort = new Map<number, Listener>();
   private readonly onlyHttp: Listener | undefined;
+  /** PeerAuthentication mode by service port (portLevel keys are workload ports, as in Istio). */
+  private readonly modes = new Map<number, MtlsMode>();
+  /**
+   * The mode every connection is held to before its port is known: STRICT or DISABLE when all
+   * listeners agree, else PERMISSIVE (the per-port mode is then checked on each request).
+   */
+  readonly connectionMode: MtlsMode;
 
   constructor(
     readonly snapshot: Snapshot,
@@ -38,13 +45,17 @@ export class InboundRouter {
     private readonly upstreams: Upstreams,
     /** This workload, reported as the destination. */
     private readonly self: PeerInfo,
-    /** Policy layers in order (authorization, rate limit; authentication arrives with mTLS and JWT). */
+    /** Policy layers in order, after the port's mTLS check: JWT authentication, authorization, rate limits. */
     layers: readonly Layer[],
   ) {
     for (const l of snapshot.inbound.listeners) this.byPort.set(l.port, l);
     const http = snapshot.inbound.listeners.filter((l) => l.protocol !== "tcp");
     this.onlyHttp = http.length === 1 ? http[0] : undefined;
-    this.handler = compose([this.selectListener, ...layers], this.forward);
+    const pa = snapshot.inbound.peerAuthentication;
+    for (const l of snapshot.inbound.listeners) this.modes.set(l.port, pa.portLevel[String(this.targetPort(l))] ?? pa.mode);
+    const distinct = new Set(this.modes.size ? this.modes.values() : [pa.mode]);
+    this.connectionMode = distinct.size === 1 ? [...distinct][0]! : "PERMISSIVE";
+    this.handler = compose([this.selectListener, this.requireMtls, ...layers], this.forward);
   }
 
   /** The local port traffic for `listener` goes to. */
@@ -57,6 +68,16 @@ export class InboundRouter {
     if (port !== undefined) return this.byPort.get(port);
     const tcp = this.snapshot.inbound.listeners.filter((l) => l.protocol === "tcp");
     return tcp.length === 1 ? tcp[0] : undefined;
+  }
+
+  /** The PeerAuthentication mode of a service port. */
+  mtlsMode(port: number): MtlsMode {
+    return this.modes.get(port) ?? this.snapshot.inbound.peerAuthentication.mode;
+  }
+
+  /** Why a connection of this security may not reach `port`, or undefined when it may (STRICT ports take mTLS only). */
+  refuses(port: number, security: "none" | "mutual_tls"): MtlsRequiredError | undefined {
+    return security !== "mutual_tls" && this.mtlsMode(port) === "STRICT" ? new MtlsRequiredError(`port ${port} requires mTLS (PeerAuthentication STRICT); the request came in plaintext`) : undefined;
   }
 
   private listenerFor(headers: Headers, authority: string): Listener | undefined {
@@ -73,6 +94,12 @@ export class InboundRouter {
     ctx.destination = this.self;
     for (const k of Object.keys(req.headers)) if (k.startsWith(MESH_HEADER_PREFIX)) delete req.headers[k];
     return next(req, ctx, signal);
+  };
+
+  /** Port-level STRICT on a listener that also takes plaintext (the connection-level check let it in). */
+  private readonly requireMtls: Layer = (next) => (req, ctx, signal) => {
+    const refused = this.refuses(ctx.target!.port, ctx.connectionSecurity);
+    return refused ? Promise.reject(refused) : next(req, ctx, signal);
   };
 
   private readonly forward: Handler = (req, ctx, signal) => {

@@ -55,6 +55,7 @@ export class ClusterStates {
             s = new EndpointState(e.address, e.port, e.weight, e.labels, e.sidecar);
             members.set(key, s);
           } else s.update(e.weight, e.labels, e.sidecar);
+          s.plaintext = e.plaintext === true;
           return s;
         },
       };

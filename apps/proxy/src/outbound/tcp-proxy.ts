@@ -15,7 +15,7 @@ export interface TcpReporter {
 /**
  * Carries one TCP connection to a cluster: L4 load balancing over the cluster's endpoints,
  * to a peer sidecar as an HTTP/2 CONNECT stream on the shared session (so many TCP
- * connections ride one multiplexed, later mTLS, connection), or straight to an external
+ * connections ride one multiplexed mTLS connection), or straight to an external
  * endpoint. Bytes are counted both ways; either side closing closes the other.
  * `ready(200)` tells the downstream the tunnel is up (CONNECT's response); other codes refuse it.
  */
@@ -33,9 +33,11 @@ export async function tunnelTcp(downstream: Duplex, ctx: RequestContext, cluster
   let upstream: Duplex;
   try {
     if (ep.sidecar) {
-      const tunnel = await upstreams.http2(ep.address, ep.port, true).connect({ ":authority": `${cluster.host.host}:${cluster.cluster.port}`, [PEER_HEADER]: encodePeer(ctx.source) }, ctx.signal);
+      const identity = cluster.peerIdentity(ep);
+      const tunnel = await upstreams.http2(ep.address, ep.port, true, identity).connect({ ":authority": `${cluster.host.host}:${cluster.cluster.port}`, [PEER_HEADER]: encodePeer(ctx.source) }, ctx.signal);
       upstream = tunnel.stream;
-      ctx.connectionSecurity = upstreams.peerConnector.security;
+      ctx.connectionSecurity = identity ? "mutual_tls" : "none";
+      ctx.peerPrincipal = identity;
       const peer = decodePeer(tunnel.headers[PEER_HEADER]);
       if (peer) ctx.destination = peer;
     } else {

@@ -86,8 +86,10 @@ export class UpstreamCluster {
         const body = req.body.open();
         let res: ProxyResponse;
         if (ep.sidecar) {
-          res = await sendHttp(this.upstreams, "peer", ep.address, ep.port, req, body, signal, meshHeaders);
-          ctx.connectionSecurity = this.upstreams.peerConnector.security;
+          const identity = this.peerIdentity(ep);
+          res = await sendHttp(this.upstreams, "peer", ep.address, ep.port, req, body, signal, meshHeaders, undefined, identity);
+          ctx.connectionSecurity = identity ? "mutual_tls" : "none";
+          ctx.peerPrincipal = identity;
           const peer = decodePeer(res.headers[PEER_HEADER]);
           if (peer) ctx.destination = peer;
           delete res.headers[PEER_HEADER];
@@ -116,6 +118,26 @@ export class UpstreamCluster {
       }
     };
   }
+
+  /**
+   * The SPIFFE ID a peer sidecar of this cluster must present, or undefined to dial it in
+   * plaintext: this proxy has no identity, or the endpoint's PeerAuthentication is DISABLE.
+   * The destination is the host's Service (`name.namespace`): a workload answering with any
+   * other identity, even one from the mesh CA, fails the handshake.
+   */
+  peerIdentity(ep: EndpointState): string | undefined {
+    const tls = this.upstreams.meshTls;
+    if (ep.plaintext || !tls.ready || this.host.kind !== "service") return undefined;
+    if (this.expectedIdentity === undefined || this.identityDomain !== tls.trustDomain) {
+      const dot = this.host.host.indexOf(".");
+      this.identityDomain = tls.trustDomain;
+      this.expectedIdentity = tls.serviceIdentity(this.host.host.slice(dot + 1), this.host.host.slice(0, dot));
+    }
+    return this.expectedIdentity;
+  }
+
+  private expectedIdentity: string | undefined;
+  private identityDomain: string | undefined;
 
   /**
    * The balancer's pick, re-drawn up to RESELECT_ATTEMPTS times while it lands on an endpoint

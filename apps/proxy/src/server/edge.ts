@@ -5,6 +5,7 @@ import type { Direction, PeerInfo } from "../core/context";
 import { ProxyError } from "../core/errors";
 import type { Logger } from "../core/log";
 import type { Handler, Headers, ProxyRequest, ProxyResponse } from "../core/types";
+import { peerTlsOf } from "../identity/mesh-tls";
 import { localReply } from "./local-reply";
 
 /** How a finished request is reported (metrics and access log; see telemetry/). */
@@ -90,6 +91,17 @@ export function grpcStatusOf(res: ProxyResponse): string | undefined {
   return t === undefined ? undefined : String(t);
 }
 
-export function newContext(opts: EdgeOptions, grpc: boolean, signal: AbortSignal, remote: string | undefined, headers: Record<string, string | string[] | undefined>): RequestContext {
-  return new RequestContext(opts.direction, grpc ? "grpc" : "http", signal, remote ?? "unknown", opts.source(headers));
+/**
+ * A request's context. `socket` is the connection it came on: an mTLS one (PEER_TLS, set by
+ * the listener after the handshake) makes the hop `mutual_tls` with the peer's SPIFFE ID as
+ * source principal; anything else is plaintext with no principal.
+ */
+export function newContext(opts: EdgeOptions, grpc: boolean, signal: AbortSignal, socket: { remoteAddress?: string | undefined } | null | undefined, headers: Record<string, string | string[] | undefined>): RequestContext {
+  const ctx = new RequestContext(opts.direction, grpc ? "grpc" : "http", signal, socket?.remoteAddress ?? "unknown", opts.source(headers));
+  const tls = peerTlsOf(socket);
+  if (tls) {
+    ctx.connectionSecurity = "mutual_tls";
+    ctx.peerPrincipal = tls.principal;
+  }
+  return ctx;
 }

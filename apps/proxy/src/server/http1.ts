@@ -45,7 +45,7 @@ export function createHttp1Server(opts: EdgeOptions): http.Server {
     if (head.length) socket.unshift(head);
     const ac = new AbortController();
     socket.once("close", () => ac.abort());
-    const ctx = newContext(opts, false, ac.signal, socket.remoteAddress, req.headers);
+    const ctx = newContext(opts, false, ac.signal, socket, req.headers);
     opts.connect(req.url ?? "", socket, ctx, (status) => {
       if (status === 200) return socket.write("HTTP/1.1 200 Connection Established\r\n\r\n");
       socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status] ?? ""}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
@@ -80,7 +80,7 @@ function connectionSignal(socket: Socket): AbortSignal {
 async function serve(opts: EdgeOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const signal = connectionSignal(req.socket);
   const grpc = isGrpc(req.headers["content-type"]);
-  const ctx = newContext(opts, grpc, signal, req.socket.remoteAddress, req.headers);
+  const ctx = newContext(opts, grpc, signal, req.socket, req.headers);
   let preq: ProxyRequest;
   let response: ProxyResponse;
   const target = parseTarget(req);

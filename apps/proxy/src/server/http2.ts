@@ -35,7 +35,7 @@ async function serve(opts: EdgeOptions, stream: ServerHttp2Stream, headers: Inco
   });
   const method = headers[":method"] ?? "GET";
   const grpc = isGrpc(headers["content-type"]);
-  const ctx = newContext(opts, grpc, ac.signal, stream.session?.socket?.remoteAddress, headers);
+  const ctx = newContext(opts, grpc, ac.signal, stream.session?.socket, headers);
   const authority = headers[":authority"] ?? headers["host"];
   if (method === "CONNECT") {
     if (!opts.connect || typeof authority !== "string") {

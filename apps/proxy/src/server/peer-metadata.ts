@@ -3,9 +3,10 @@ import type { PeerInfo } from "../core/context";
 /**
  * Peer metadata exchange between sidecars (Istio's `x-envoy-peer-metadata`): the client proxy
  * says who is calling on the request, the server proxy says who answered on the response, so
- * both report the full source/destination labels. Until mTLS lands the request side is
- * unauthenticated; the outbound edge strips any `x-trellis-` header the app sends, so an app
- * cannot forge it through its own sidecar.
+ * both report the full source/destination labels. It is telemetry, not identity: who the
+ * caller is for policy comes from its mTLS certificate (ctx.peerPrincipal). The outbound edge
+ * strips any `x-trellis-` header the app sends, so an app cannot forge it through its own
+ * sidecar.
  */
 export const PEER_HEADER = "x-trellis-peer";
 /** The destination service port, set by the client proxy so the peer's inbound picks the listener. */

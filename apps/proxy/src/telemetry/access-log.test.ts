@@ -52,6 +52,8 @@ describe("AccessLog", () => {
       source_workload: "productpage-v1-7d9f",
       destination_workload: "reviews-v2-5c4b",
       attempts: 3,
+      connection_security_policy: "none",
+      peer_principal: null,
       reason: "TRELLIS_UPSTREAM_CONNECT_FAILURE",
     });
     assert.ok(!out.chunks.join("").includes("secret-token"), "no other header reaches the log");

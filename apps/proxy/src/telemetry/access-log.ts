@@ -143,6 +143,10 @@ function routing(ctx: RequestContext): Record<string, unknown> {
     source_workload: ctx.source.workload,
     destination_workload: ctx.destination?.workload ?? null,
     attempts: ctx.attempts,
+    // mutual_tls when the hop (inbound: from the caller; outbound: to the peer sidecar) ran over
+    // mesh mTLS, with the SPIFFE ID the other side proved.
+    connection_security_policy: ctx.connectionSecurity,
+    peer_principal: ctx.peerPrincipal ?? null,
     reason: reason(ctx),
     // AUDIT AuthorizationPolicies that matched (Istio logs them the same way): only when some did.
     ...(ctx.audited ? { audit_policies: ctx.audited } : {}),

@@ -40,6 +40,7 @@ describe("ProxyMetrics", () => {
       istio_tcp_connections_closed_total: "counter",
       trellis_proxy_config_version_info: "gauge",
       trellis_proxy_config_applies_total: "counter",
+      trellis_proxy_inbound_connections_refused_total: "counter",
       trellis_upstream_rq_active: "gauge",
       trellis_upstream_rq_pending_overflow_total: "counter",
       trellis_outlier_ejections_active: "gauge",

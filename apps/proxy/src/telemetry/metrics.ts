@@ -113,6 +113,12 @@ export class ProxyMetrics {
     labelNames: ["result"] as const,
     registers: [this.registry],
   });
+  private readonly mtlsRefusals = new Counter({
+    name: "trellis_proxy_inbound_connections_refused_total",
+    help: "Inbound connections refused before any request: plaintext under STRICT mTLS, TLS under DISABLE or without a workload identity, and failed mTLS handshakes (untrusted, expired or missing client certificate).",
+    labelNames: ["reason"] as const,
+    registers: [this.registry],
+  });
   // Cluster series are computed when scraped (see collectClusters): the request path pays nothing.
   private readonly activeGauge: Gauge<"cluster"> = new Gauge({
     name: "trellis_upstream_rq_active",
@@ -191,6 +197,11 @@ export class ProxyMetrics {
   }
 
   /** Counts a snapshot received; an ack also makes `version` the one `trellis_proxy_config_version_info` reports. */
+  /** An inbound connection refused by the mTLS mode or its handshake. */
+  mtlsRefused(reason: "plaintext" | "tls_disabled" | "no_identity" | "handshake"): void {
+    this.mtlsRefusals.inc({ reason });
+  }
+
   configApplied(result: "ack" | "nack", version: string): void {
     this.configApplies.inc({ result });
     if (result !== "ack" || version === this.currentVersion) return;

@@ -15,6 +15,7 @@ describe("recordRequest", () => {
   test("outbound: reported by the source; labels from the context; security policy unknown", async () => {
     const m = new ProxyMetrics();
     const ctx = routedContext("outbound");
+    ctx.peerPrincipal = "spiffe://trellis.local/ns/default/sa/reviews"; // what the upstream sidecar proved
     ctx.requestBytes = 120;
     ctx.responseBytes = 4000;
     recordRequest(m, ctx, { status: 200, durationMs: 12.5 });
@@ -55,9 +56,11 @@ describe("recordRequest", () => {
     const m = new ProxyMetrics();
     const ctx = routedContext("inbound");
     ctx.connectionSecurity = "mutual_tls";
+    ctx.peerPrincipal = "spiffe://trellis.local/ns/default/sa/caller";
     recordRequest(m, ctx, { status: 403, durationMs: 1 });
     const [v] = await series(m, "istio_requests_total");
     assert.equal(v?.labels.reporter, "destination");
+    assert.equal(v?.labels.source_principal, "spiffe://trellis.local/ns/default/sa/caller", "the caller's certificate, not what its metadata claims");
     assert.equal(v?.labels.connection_security_policy, "mutual_tls");
     assert.equal(v?.labels.response_code, "403");
   });

@@ -9,9 +9,8 @@ import { upstreamError } from "./upstream-errors";
 const { NGHTTP2_CANCEL } = http2.constants;
 
 /**
- * How a session to a peer is opened. Today plaintext h2c; the security issue supplies a
- * connector that dials TLS with the workload certificate and checks the peer's SPIFFE ID,
- * without the request path changing.
+ * How a session is opened: plaintext h2c, or (Upstreams' mesh connector) TLS with the workload
+ * certificate, checking the peer's SPIFFE ID; the request path is the same either way.
  */
 export interface H2Connector {
   /** The URL authority for `http2.connect` (`http://host:port` or `https://…`). */
@@ -58,7 +57,15 @@ export class H2Upstream {
     if (this.session && !this.session.closed && !this.session.destroyed) return Promise.resolve(this.session);
     if (this.closed) return Promise.reject(new UpstreamConnectError(`h2 ${this.address}:${this.port}: upstream closed`));
     this.connecting ??= new Promise<ClientHttp2Session>((resolve, reject) => {
-      const s = http2.connect(this.connector.url(this.address, this.port), { ...this.connector.options(this.address, this.port), peerMaxConcurrentStreams: 1000 });
+      let options: SecureClientSessionOptions;
+      try {
+        options = this.connector.options(this.address, this.port);
+      } catch (err) {
+        this.connecting = undefined;
+        reject(new UpstreamConnectError(`h2 ${this.address}:${this.port}: ${(err as Error).message}`));
+        return;
+      }
+      const s = http2.connect(this.connector.url(this.address, this.port), { ...options, peerMaxConcurrentStreams: 1000 });
       const timer = setTimeout(() => s.destroy(Object.assign(new Error("connect timeout"), { code: "ETIMEDOUT" })), this.connectTimeoutMs);
       s.once("connect", () => {
         clearTimeout(timer);
@@ -69,8 +76,10 @@ export class H2Upstream {
       s.on("error", (err) => {
         clearTimeout(timer);
         if (this.connecting) {
+          // Anything before the session is up (refused, TLS handshake or peer identity failures) is a connect failure (UF).
           this.connecting = undefined;
-          reject(upstreamError(err, `h2 ${this.address}:${this.port}`));
+          const e = err as NodeJS.ErrnoException;
+          reject(new UpstreamConnectError(`h2 ${this.address}:${this.port}: ${e.code && !e.message.includes(e.code) ? `${e.code} ` : ""}${e.message}`));
         }
       });
       s.once("close", () => {

@@ -2,6 +2,7 @@ import { H1Upstream } from "./h1-upstream";
 import type { H1PoolOptions } from "./h1-upstream";
 import { H2Upstream, plaintextConnector } from "./h2-upstream";
 import type { H2Connector } from "./h2-upstream";
+import { MeshTls } from "../identity/mesh-tls";
 
 /**
  * Every upstream connection pool of the proxy, keyed by protocol and address. It lives for the
@@ -14,8 +15,8 @@ export class Upstreams {
   private readonly h2 = new Map<string, H2Upstream>();
 
   constructor(
-    /** How proxy-to-proxy sessions are dialled (plaintext until mTLS arrives). */
-    readonly peerConnector: H2Connector = plaintextConnector,
+    /** The workload identity peer sessions are dialled with (mTLS); without one, peers are dialled in plaintext. */
+    readonly meshTls: MeshTls = new MeshTls(),
   ) {}
 
   /** HTTP/1.1 pool to an application or external host. Limits apply when the pool is created. */
@@ -29,12 +30,16 @@ export class Upstreams {
     return u;
   }
 
-  /** Multiplexed HTTP/2 session to a peer proxy (mesh connector) or an h2c application (plaintext). */
-  http2(address: string, port: number, peer: boolean): H2Upstream {
-    const key = `${peer ? "peer" : "h2c"}|${address}:${port}`;
+  /**
+   * Multiplexed HTTP/2 session to an h2c application or a peer proxy: over mTLS when
+   * `peerIdentity` is given (the SPIFFE ID the peer must present), else plaintext. Sessions to
+   * one address with different expected identities are separate.
+   */
+  http2(address: string, port: number, peer: boolean, peerIdentity?: string): H2Upstream {
+    const key = `${peer ? "peer" : "h2c"}|${peerIdentity ?? ""}|${address}:${port}`;
     let u = this.h2.get(key);
     if (!u) {
-      u = new H2Upstream(address, port, peer ? this.peerConnector : plaintextConnector);
+      u = new H2Upstream(address, port, peer && peerIdentity ? mtlsConnector(this.meshTls, peerIdentity) : plaintextConnector);
       this.h2.set(key, u);
     }
     return u;
@@ -49,7 +54,7 @@ export class Upstreams {
       }
     }
     for (const [key, u] of this.h2) {
-      if (!live.has(key.slice(key.indexOf("|") + 1))) {
+      if (!live.has(key.slice(key.lastIndexOf("|") + 1))) {
         this.h2.delete(key);
         u.close();
       }
@@ -62,4 +67,13 @@ export class Upstreams {
     this.h1.clear();
     this.h2.clear();
   }
+}
+
+/** Dials a peer sidecar over mTLS with the current workload identity (read per connect: renewals apply to new sessions). */
+function mtlsConnector(meshTls: MeshTls, expected: string): H2Connector {
+  return {
+    url: (address, port) => `https://${address.includes(":") ? `[${address}]` : address}:${port}`,
+    options: () => meshTls.clientOptions(expected),
+    security: "mutual_tls",
+  };
 }

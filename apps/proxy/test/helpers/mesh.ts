@@ -2,6 +2,7 @@ import type { Snapshot } from "@trellis/config";
 import { createLogger } from "../../src/core/log";
 import type { PeerInfo } from "../../src/core/context";
 import { DataPlane } from "../../src/proxy";
+import type { MeshTlsMaterial } from "../../src/identity/mesh-tls";
 import { snapshot } from "./snapshot";
 
 /** Access-log lines a test data plane wrote, parsed. */
@@ -24,7 +25,7 @@ export interface TestProxy {
 }
 
 /** Starts a data plane on port 0 listeners with a silent logger and applies `snap`. */
-export async function startProxy(self: Partial<PeerInfo> & { app: string }, snap: Snapshot | undefined, extra: { tcpForward?: Array<{ port: number; authority: string }>; random?: () => number; tcpBytesEveryMs?: number } = {}): Promise<TestProxy> {
+export async function startProxy(self: Partial<PeerInfo> & { app: string }, snap: Snapshot | undefined, extra: { tcpForward?: Array<{ port: number; authority: string }>; random?: () => number; tcpBytesEveryMs?: number; identity?: MeshTlsMaterial } = {}): Promise<TestProxy> {
   const accessLog = new LogSink();
   const peer: PeerInfo = { workload: `${self.app}-0`, version: "v1", namespace: "default", ...self };
   const dp = new DataPlane({
@@ -39,6 +40,7 @@ export async function startProxy(self: Partial<PeerInfo> & { app: string }, snap
     tcpBytesEveryMs: extra.tcpBytesEveryMs,
     ...(extra.random ? { random: extra.random } : {}),
   });
+  if (extra.identity) dp.setIdentity(extra.identity);
   if (snap) dp.apply(snap);
   await dp.start();
   return { dp, accessLog, outbound: `http://127.0.0.1:${dp.ports.outbound}`, inboundPort: dp.ports.inbound, stop: () => dp.stop() };
@@ -53,6 +55,9 @@ export interface SidecarOptions {
   rateLimits?: Snapshot["inbound"]["rateLimits"];
   authorizationPolicies?: Snapshot["inbound"]["authorizationPolicies"];
   jwtRules?: Snapshot["inbound"]["jwtRules"];
+  peerAuthentication?: Snapshot["inbound"]["peerAuthentication"];
+  /** The workload's certificate (mesh mTLS); none: plaintext only. */
+  identity?: MeshTlsMaterial;
 }
 
 /** A server-side sidecar for service `service` in front of an app on `appPort`: one inbound listener, no outbound hosts. */
@@ -63,8 +68,9 @@ export function startSidecar(service: string, appPort: number, opts: SidecarOpti
     ...(opts.rateLimits ? { rateLimits: opts.rateLimits } : {}),
     ...(opts.authorizationPolicies ? { authorizationPolicies: opts.authorizationPolicies } : {}),
     ...(opts.jwtRules ? { jwtRules: opts.jwtRules } : {}),
+    ...(opts.peerAuthentication ? { peerAuthentication: opts.peerAuthentication } : {}),
   });
-  return startProxy({ app: service, workload: opts.workload ?? `${service}-${opts.version ?? "v1"}-0`, version: opts.version ?? "v1" }, snap);
+  return startProxy({ app: service, workload: opts.workload ?? `${service}-${opts.version ?? "v1"}-0`, version: opts.version ?? "v1" }, snap, opts.identity ? { identity: opts.identity } : {});
 }
 
 /**

@@ -13,6 +13,8 @@ export interface TestEndpoint {
   labels?: Record<string, string>;
   sidecar?: boolean;
   weight?: number;
+  /** The endpoint's PeerAuthentication is DISABLE: callers dial it without TLS. */
+  plaintext?: boolean;
 }
 
 export interface TestHost {
@@ -30,7 +32,7 @@ export function host(h: TestHost): OutboundHost {
   const canonical = h.external ? h.name : `${h.name}.${ns}`;
   const clusters: OutboundHost["clusters"] = [];
   for (const p of h.ports) {
-    const eps = h.endpoints.map((e) => ({ address: e.address ?? "127.0.0.1", port: e.port, labels: e.labels ?? {}, weight: e.weight ?? 1, sidecar: e.sidecar ?? false }));
+    const eps = h.endpoints.map((e) => ({ address: e.address ?? "127.0.0.1", port: e.port, labels: e.labels ?? {}, weight: e.weight ?? 1, sidecar: e.sidecar ?? false, ...(e.plaintext ? { plaintext: true } : {}) }));
     clusters.push({ name: clusterName(p.port, undefined, canonical), port: p.port, endpoints: eps });
     for (const s of h.policy?.subsets ?? []) {
       clusters.push({ name: clusterName(p.port, s.name, canonical), port: p.port, subset: s.name, endpoints: eps.filter((e) => Object.entries(s.labels).every(([k, v]) => e.labels[k] === v)) });
@@ -57,6 +59,7 @@ export interface TestSnapshot {
   rateLimits?: Snapshot["inbound"]["rateLimits"];
   authorizationPolicies?: Snapshot["inbound"]["authorizationPolicies"];
   jwtRules?: Snapshot["inbound"]["jwtRules"];
+  peerAuthentication?: Snapshot["inbound"]["peerAuthentication"];
   revision?: number;
 }
 
@@ -66,7 +69,7 @@ export function snapshot(s: TestSnapshot): Snapshot {
   const body = {
     revision: s.revision ?? 1,
     proxy: { id: `${ns}/${s.service}-0`, service: s.service, namespace: ns, labels: s.labels ?? {} },
-    inbound: { listeners: s.listeners ?? [], peerAuthentication: { mode: "PERMISSIVE" as const, portLevel: {}, source: null }, authorizationPolicies: s.authorizationPolicies ?? [], jwtRules: s.jwtRules ?? [], rateLimits: s.rateLimits ?? [] },
+    inbound: { listeners: s.listeners ?? [], peerAuthentication: s.peerAuthentication ?? { mode: "PERMISSIVE" as const, portLevel: {}, source: null }, authorizationPolicies: s.authorizationPolicies ?? [], jwtRules: s.jwtRules ?? [], rateLimits: s.rateLimits ?? [] },
     outbound: { hosts: [...(s.hosts ?? [])].sort((a, b) => a.host.localeCompare(b.host)) },
     gateways: [],
   };

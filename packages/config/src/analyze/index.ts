@@ -72,3 +72,4 @@ function compare(a: string, b: string): number {
 
 export { applyChange } from "./apply-change";
 export type { Analyzer, Finding, Severity } from "./types";
+export { effectivePeerAuthentication } from "./peer-auth";

@@ -3,6 +3,7 @@ import { WorkloadSelectorSchema } from "../common";
 
 /** mTLS mode on a workload's inbound side. */
 export const MtlsModeSchema = z.enum(["STRICT", "PERMISSIVE", "DISABLE"]);
+export type MtlsMode = z.infer<typeof MtlsModeSchema>;
 
 /** Whether inbound traffic must be mutual TLS (Istio PeerAuthentication). */
 export const PeerAuthenticationSpecSchema = z
