@@ -78,7 +78,7 @@ class Window {
   }
 }
 
-async function windowed<T>(groups: ProcessGroup[], appPids: number[], run: () => Promise<T>): Promise<T & { window: CpuWindow }> {
+export async function windowed<T>(groups: ProcessGroup[], appPids: number[], run: () => Promise<T>): Promise<T & { window: CpuWindow }> {
   const w = new Window(groups, appPids);
   const r = await run();
   return { ...r, window: w.close() };

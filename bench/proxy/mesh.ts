@@ -1,10 +1,10 @@
 import { spawnSync } from "node:child_process";
-import { closeSync, mkdirSync, openSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { spawnControlPlane } from "../../apps/control/test/helpers/process";
 import type { ControlProcess } from "../../apps/control/test/helpers/process";
-import { applyResources } from "../../apps/proxy/test/helpers/control-plane";
+import { applyResources, trpcMutation, trpcQuery } from "../../apps/proxy/test/helpers/control-plane";
 import type { Cleanup } from "../config-propagation/cleanup";
 import { freePort, spawnChild, waitFor } from "./children";
 import type { Child } from "./children";
@@ -20,6 +20,8 @@ export const HOSTS = {
   plain: "app-plain:8080",
   /** Service whose one workload is the server sidecar: client sidecar → (HTTP/2) → server sidecar → app. */
   meshed: "app-meshed:8080",
+  /** The same behind sidecars with mesh identities and STRICT mTLS: client sidecar → (HTTP/2 over mTLS) → server sidecar → app. */
+  mtls: "app-mtls:8080",
 } as const;
 
 export interface TrellisProxy {
@@ -37,6 +39,8 @@ export interface Mesh {
   /** The sidecar pair: client outbound → server inbound (HTTP/2) → app. */
   client: TrellisProxy;
   server: TrellisProxy;
+  /** The mTLS pair (with MeshOptions.mtls): both joined the mesh CA with tokens; the server's PeerAuthentication is STRICT. */
+  mtls: { client: TrellisProxy; server: TrellisProxy; clientIdentityDir: string } | undefined;
 }
 
 export interface MeshOptions {
@@ -51,6 +55,8 @@ export interface MeshOptions {
   dir: string;
   /** Where the proxies export spans: the control plane's /v1/traces, or this URL (the null sink, otlp-sink.mjs). */
   otlpEndpoint: "control-plane" | string;
+  /** Also start the mTLS pair. */
+  mtls: boolean;
 }
 
 /** Builds apps/proxy/dist/main.mjs (scripts/build-app.mjs proxy); throws with its output on failure. */
@@ -65,6 +71,12 @@ const service = (name: string, sidecar: boolean, traceSampling?: number) => ({ k
 export const benchClientService = (traceSampling?: number) => service("bench-client", true, traceSampling);
 /** The called service behind the server sidecar. */
 export const benchServerService = (traceSampling?: number) => service("app-meshed", true, traceSampling);
+/** The mTLS pair's services, and the PeerAuthentication that makes the server refuse plaintext. */
+const mtlsResources = [
+  service("bench-client-mtls", true),
+  service("app-mtls", true),
+  { kind: "PeerAuthentication", metadata: { name: "app-mtls-strict", namespace: "default" }, spec: { selector: { service: "app-mtls" }, mode: "STRICT" } },
+];
 
 /**
  * The control plane (production bundle, embedded PGlite in `dir`) with the benchmark's mesh,
@@ -84,12 +96,13 @@ export async function startMesh(o: MeshOptions, cleanup: Cleanup, log: (s: strin
       { kind: "Workload", metadata: { name: "app-plain-1", namespace: "default" }, spec: { service: "app-plain", address: "127.0.0.1", ports: { http: o.appPort }, sidecar: false } },
       benchServerService(),
       benchClientService(),
+      ...(o.mtls ? mtlsResources : []),
     ],
     "proxy benchmark mesh",
   );
 
   if (o.runtime === "bundle") buildProxyBundle();
-  const start = async (name: string, svc: string, appPort: number): Promise<TrellisProxy> => {
+  const start = async (name: string, svc: string, appPort: number, identityArgs: string[] = []): Promise<TrellisProxy> => {
     const ports = { outbound: await freePort(), inbound: await freePort(), admin: await freePort() };
     const entry = o.runtime === "bundle" ? [PROXY_BUNDLE] : ["--import", "tsx", PROXY_MAIN];
     const args = [
@@ -97,7 +110,8 @@ export async function startMesh(o: MeshOptions, cleanup: Cleanup, log: (s: strin
       ...entry,
       ...["--service", svc, "--workload", name, "--namespace", "default", "--app-port", String(appPort)],
       ...["--outbound-port", String(ports.outbound), "--inbound-port", String(ports.inbound), "--admin-port", String(ports.admin)],
-      ...["--control-plane", `127.0.0.1:${controlPlane.grpcPort}`, "--data-dir", path.join(o.dir, "proxy", name), "--log-level", "warn"],
+      ...(identityArgs.length ? identityArgs : ["--control-plane", `127.0.0.1:${controlPlane.grpcPort}`]),
+      ...["--data-dir", path.join(o.dir, "proxy", name), "--log-level", "warn"],
       // Sampled spans (1 % by default) are exported for real: to the null sink, or to the control plane's store.
       ...["--otlp-endpoint", o.otlpEndpoint === "control-plane" ? `${controlPlane.api}/v1/traces` : o.otlpEndpoint],
     ];
@@ -124,5 +138,20 @@ export async function startMesh(o: MeshOptions, cleanup: Cleanup, log: (s: strin
   await waitFor(`GET ${HOSTS.plain} through the single proxy`, () => servesPayload(single.outbound, HOSTS.plain, o.bodyBytes), 30_000);
   await waitFor(`GET ${HOSTS.meshed} through the sidecar pair`, () => servesPayload(client.outbound, HOSTS.meshed, o.bodyBytes), 30_000);
   log(`trellis-proxy (${o.runtime}) up: single ${single.child.pid}, client ${client.child.pid}, server ${server.child.pid}`);
-  return { controlPlane, single, client, server };
+  let mtls: Mesh["mtls"];
+  if (o.mtls) {
+    // As an operator joins workloads: the trust bundle from ca.bundle, one join token per service, the TLS config port.
+    const bundle = path.join(o.dir, "ca-bundle.pem");
+    writeFileSync(bundle, (await trpcQuery<{ pem: string }>(controlPlane.api, "ca.bundle")).pem);
+    const joined = async (name: string, svc: string, appPort: number) => {
+      const { token } = await trpcMutation<{ token: string }>(controlPlane.api, "ca.joinTokens.create", { namespace: "default", service: svc });
+      return start(name, svc, appPort, ["--control-plane", `127.0.0.1:${controlPlane.grpcTlsPort}`, "--ca-bundle", bundle, "--join-token", token]);
+    };
+    const mServer = await joined("app-mtls-1", "app-mtls", o.appPort);
+    const mClient = await joined("bench-client-mtls-1", "bench-client-mtls", 1);
+    await waitFor(`GET ${HOSTS.mtls} through the mTLS pair`, () => servesPayload(mClient.outbound, HOSTS.mtls, o.bodyBytes), 30_000);
+    mtls = { client: mClient, server: mServer, clientIdentityDir: path.join(o.dir, "proxy", mClient.name, "identity") };
+    log(`mTLS pair up: client ${mClient.child.pid}, server ${mServer.child.pid}`);
+  }
+  return { controlPlane, single, client, server, mtls };
 }

@@ -2,7 +2,7 @@ import { parseArgs } from "node:util";
 import { PROXY_NODE_FLAGS } from "@trellis/proxy/node-flags";
 
 /** Every target the benchmark knows, in report order. */
-export const TARGET_IDS = ["direct", "single", "pair", "nginx", "node"] as const;
+export const TARGET_IDS = ["direct", "single", "pair", "pair-mtls", "nginx", "node"] as const;
 export type TargetId = (typeof TARGET_IDS)[number];
 
 /** The runs per target: fixed rate (latency, CPU), wrk (HTTP/1.1 saturation), h2load (HTTP/2 saturation). */
@@ -32,6 +32,12 @@ export interface Options {
   tracing: number[];
   /** How many times the tracing rates run, round-robin. */
   tracingRounds: number;
+  /** Plaintext/mTLS fixed-rate rounds on the two pairs (needs targets pair and pair-mtls); 0 = none. */
+  mtlsRounds: number;
+  /** Seconds of new mTLS connections against the mTLS server sidecar; 0 = none. */
+  handshakeS: number;
+  /** Handshakes in flight at once. */
+  handshakeConcurrency: number;
   /** Where the proxies export spans: a null OTLP sink (their cost only) or the control plane (stored, on the same CPUs). */
   otlp: "sink" | "control-plane";
   /** bundle: apps/proxy/dist/main.mjs (production); tsx: the TypeScript sources. */
@@ -65,6 +71,11 @@ export const USAGE = `usage: npm run bench:proxy -- [options]
   --tracing LIST        after the targets, the pair's fixed-rate run again at each trace sampling rate, in %
                         (e.g. 0,1,100: tracing off, Istio's default, everything), spans exported to the control plane
   --tracing-rounds R    run the --tracing rates round-robin R times; the report takes medians (default 3; --quick 1)
+  --mtls-rounds R       with targets pair and pair-mtls: their fixed-rate runs again, alternating plaintext and mTLS
+                        R times; the report takes medians (default 3; --quick 1; 0 = none)
+  --handshake-s S       seconds of new mTLS connections (full handshakes) at the mTLS server sidecar (default 5;
+                        --quick 2; 0 = none)
+  --handshake-concurrency C  handshakes in flight (default 8)
   --otlp WHERE          where every trellis-proxy exports spans: sink (default: a null OTLP receiver, so the figures
                         are the proxies' own) or control-plane (its /v1/traces stores them, on the same two CPUs)
   --proxy-runtime R     bundle (default: apps/proxy/dist/main.mjs, built first) or tsx (the sources)
@@ -102,6 +113,9 @@ export function parseOptions(argv: string[]): Options {
       phases: { type: "string" },
       tracing: { type: "string" },
       "tracing-rounds": { type: "string" },
+      "mtls-rounds": { type: "string" },
+      "handshake-s": { type: "string" },
+      "handshake-concurrency": { type: "string" },
       otlp: { type: "string" },
       "proxy-runtime": { type: "string" },
       "cpu-prof": { type: "string" },
@@ -148,6 +162,9 @@ export function parseOptions(argv: string[]): Options {
     tracing,
     otlp,
     tracingRounds: num("tracing-rounds", values["tracing-rounds"], quick ? 1 : 3, 1),
+    mtlsRounds: targets.includes("pair") && targets.includes("pair-mtls") ? num("mtls-rounds", values["mtls-rounds"], quick ? 1 : 3, 0) : 0,
+    handshakeS: targets.includes("pair-mtls") ? num("handshake-s", values["handshake-s"], quick ? 2 : 5, 0) : 0,
+    handshakeConcurrency: num("handshake-concurrency", values["handshake-concurrency"], 8, 1),
     proxyRuntime: runtime,
     cpuProfDir: values["cpu-prof"],
     proxyNodeArgs: (values["proxy-node-args"] ?? PROXY_NODE_FLAGS.join(" ")).split(" ").filter(Boolean),

@@ -1,5 +1,7 @@
 import type { CpuWindow, TargetResult } from "./measure";
 import type { TracingRun } from "./tracing-phase";
+import { mtlsSummary } from "./mtls-phase";
+import type { MtlsCost } from "./mtls-phase";
 import type { Options, TargetId } from "./options";
 import type { ProfileSummary } from "./profile-summary";
 import { added, cpuPer1000Requests, otherCores, ratio, vcpuPer1000Rps, verdict } from "./stats";
@@ -68,7 +70,7 @@ function others(run: { window: CpuWindow; loadToolCpuS: number } | undefined): n
 }
 
 /** Every figure of the run (the JSON report); renderReport prints it for people. */
-export function buildReport(o: Options, info: RunInfo, results: TargetResult[], profiles: Record<string, ProfileSummary>, tracingRuns: TracingRun[] = []) {
+export function buildReport(o: Options, info: RunInfo, results: TargetResult[], profiles: Record<string, ProfileSummary>, tracingRuns: TracingRun[] = [], mtlsCost?: MtlsCost) {
   const by = (id: TargetId) => results.find((r) => r.id === id);
   const direct = by("direct");
   const single = by("single");
@@ -94,7 +96,7 @@ export function buildReport(o: Options, info: RunInfo, results: TargetResult[], 
   const cpuOf = (id: TargetId) => processes.filter((p) => p.target === id).reduce((s, p) => s + p.h1CpuPer1000Req, 0);
   ratios.cpuSingleVsNginxH1 = ratio(cpuOf("single"), cpuOf("nginx"));
   ratios.cpuSingleVsNodeH1 = ratio(cpuOf("single"), cpuOf("node"));
-  const trellis = processes.filter((p) => p.target === "single" || p.target === "pair");
+  const trellis = processes.filter((p) => p.target === "single" || p.target === "pair" || p.target === "pair-mtls");
   const judged = !o.quick && o.rate === 1000;
   const j = (v: Verdict): Verdict => (judged ? v : "n/a");
   const pairAdded = addedVsDirect["pair"];
@@ -102,6 +104,16 @@ export function buildReport(o: Options, info: RunInfo, results: TargetResult[], 
   const targets = [
     { target: TARGETS.pairP90.text, verdict: j(verdict(pairAdded?.p90, "<=", TARGETS.pairP90.ms)), measured: `+${fmt(pairAdded?.p90, 3)} ms (pair p90 ${fmt(pair?.fixed?.service.p90, 3)} − direct ${fmt(direct?.fixed?.service.p90, 3)})` },
     { target: TARGETS.pairP99.text, verdict: j(verdict(pairAdded?.p99, "<=", TARGETS.pairP99.ms)), measured: `+${fmt(pairAdded?.p99, 3)} ms (pair p99 ${fmt(pair?.fixed?.service.p99, 3)} − direct ${fmt(direct?.fixed?.service.p99, 3)})` },
+    ...(by("pair-mtls")
+      ? (() => {
+          const m = by("pair-mtls");
+          const a = addedVsDirect["pair-mtls"];
+          return [
+            { target: `${TARGETS.pairP90.text}, with mTLS`, verdict: j(verdict(a?.p90, "<=", TARGETS.pairP90.ms)), measured: `+${fmt(a?.p90, 3)} ms (mTLS pair p90 ${fmt(m?.fixed?.service.p90, 3)} − direct ${fmt(direct?.fixed?.service.p90, 3)})` },
+            { target: `${TARGETS.pairP99.text}, with mTLS`, verdict: j(verdict(a?.p99, "<=", TARGETS.pairP99.ms)), measured: `+${fmt(a?.p99, 3)} ms (mTLS pair p99 ${fmt(m?.fixed?.service.p99, 3)} − direct ${fmt(direct?.fixed?.service.p99, 3)})` },
+          ];
+        })()
+      : []),
     { target: `${TARGETS.vsNode.text} (HTTP/1.1, wrk)`, verdict: j(verdict(ratios.singleVsNodeH1, ">=", TARGETS.vsNode.times)), measured: `${fmt(ratios.singleVsNodeH1)}× (${fmt(single?.h1?.rps, 0)} vs ${fmt(node?.h1?.rps, 0)} req/s)` },
     { target: `${TARGETS.vsNginx.text} (HTTP/1.1, wrk)`, verdict: j(verdict(ratios.singleVsNginxH1, ">=", TARGETS.vsNginx.share)), measured: `${fmt(100 * ratios.singleVsNginxH1, 0)}% (${fmt(single?.h1?.rps, 0)} vs ${fmt(nginx?.h1?.rps, 0)} req/s)` },
     { target: `${TARGETS.vsNginx.text} (HTTP/2, h2load)`, verdict: j(verdict(ratios.singleVsNginxH2, ">=", TARGETS.vsNginx.share)), measured: `${fmt(100 * ratios.singleVsNginxH2, 0)}% (${fmt(single?.h2?.rps, 0)} vs ${fmt(nginx?.h2?.rps, 0)} req/s)` },
@@ -124,7 +136,10 @@ export function buildReport(o: Options, info: RunInfo, results: TargetResult[], 
     if (t.spans.dropped > 0 || t.spans.failed > 0) warnings.push(`tracing ${t.percent} %: ${t.spans.dropped} spans dropped, ${t.spans.failed} failed to export`);
     if (t.errors > 0) warnings.push(`tracing ${t.percent} %: ${t.errors} failed requests at the fixed rate`);
   }
-  return { options: o, info, results, addedVsDirect, ratios, processes, otherLoad, targets, warnings, profiles, tracing };
+  const mtls = mtlsCost ? mtlsSummary(mtlsCost) : undefined;
+  if (mtls && (mtls.plaintext.errors > 0 || mtls.mtls.errors > 0)) warnings.push(`mTLS rounds: ${mtls.plaintext.errors} failed requests plaintext, ${mtls.mtls.errors} with mTLS`);
+  if (mtls?.handshakes && mtls.handshakes.errors > 0) warnings.push(`handshakes: ${mtls.handshakes.errors} failed (first: ${mtls.handshakes.firstError})`);
+  return { options: o, info, results, addedVsDirect, ratios, processes, otherLoad, targets, warnings, profiles, tracing, mtls };
 }
 
 /**
@@ -221,6 +236,23 @@ export function renderReport(r: Report): string {
             ["sampled", "p50 ms", "p99 ms", "proxy CPU µs/req", "rounds µs/req", "added CPU µs/req", "added p50", "added p99", "control plane cores", "spans exported", "dropped", "failed"],
             r.tracing.map((t) => [`${t.percent} %`, f(t.p50, 3), f(t.p99, 3), f(t.proxyCpuUsPerRequest, 1), t.cpuRounds.map((c) => c.toFixed(0)).join("/"), signed(t.addedCpuUs, 1), signed(t.addedP50), signed(t.addedP99), f(t.controlPlaneCores), String(t.spans.exported), String(t.spans.dropped), String(t.spans.failed)]),
           ),
+        ]
+      : []),
+    ...(r.mtls
+      ? [
+          "",
+          `mTLS cost, sidecar pair at ${o.rate} rps (plaintext pair vs a pair joined to the mesh CA, server STRICT; medians over ${o.mtlsRounds} alternating round(s)):`,
+          ...table(
+            ["pair", "p50 ms", "p90 ms", "p99 ms", "proxy CPU µs/req", "rounds µs/req", "errors"],
+            [
+              ["plaintext", f(r.mtls.plaintext.p50, 3), f(r.mtls.plaintext.p90, 3), f(r.mtls.plaintext.p99, 3), f(r.mtls.plaintext.proxyCpuUsPerRequest, 1), r.mtls.plaintext.cpuRounds.map((c) => c.toFixed(0)).join("/"), String(r.mtls.plaintext.errors)],
+              ["mTLS", f(r.mtls.mtls.p50, 3), f(r.mtls.mtls.p90, 3), f(r.mtls.mtls.p99, 3), f(r.mtls.mtls.proxyCpuUsPerRequest, 1), r.mtls.mtls.cpuRounds.map((c) => c.toFixed(0)).join("/"), String(r.mtls.mtls.errors)],
+              ["added by mTLS", signed(r.mtls.added.p50), signed(r.mtls.added.p90), signed(r.mtls.added.p99), signed(r.mtls.added.cpuUsPerRequest, 1), "", ""],
+            ],
+          ),
+          r.mtls.handshakes
+            ? `Handshakes at the mTLS server sidecar (${r.mtls.handshakes.concurrency} in flight, ${f(r.mtls.handshakes.wallS, 1)} s, no resumption): ${f(r.mtls.handshakes.perSecond, 0)}/s, p50 ${f(r.mtls.handshakes.latencyMs.p50, 2)} p99 ${f(r.mtls.handshakes.latencyMs.p99, 2)} ms, ${f(r.mtls.handshakes.serverCpuUsPerHandshake, 0)} µs server CPU each (${f(r.mtls.handshakes.serverCores)} cores), ${r.mtls.handshakes.errors} errors.`
+            : undefined,
         ]
       : []),
     ...(r.warnings.length ? ["", "WARNINGS:", ...r.warnings.map((w) => `  ${w}`)] : []),

@@ -24,6 +24,7 @@ import { nginxVersion, startNginx } from "./nginx";
 import type { Nginx } from "./nginx";
 import { parseOptions } from "./options";
 import { measureTracing } from "./tracing-phase";
+import { measureMtls } from "./mtls-phase";
 import { busyPct, machineTicks } from "./proc";
 import { servesPayload } from "./probe";
 import { bundleSections, summarizeProfile } from "./profile-summary";
@@ -105,7 +106,7 @@ try {
   }
   let mesh: Mesh | undefined;
   const stopProxies: Array<() => Promise<void>> = [];
-  if (want("single") || want("pair")) {
+  if (want("single") || want("pair") || want("pair-mtls")) {
     if (o.cpuProfDir) mkdirSync(o.cpuProfDir, { recursive: true });
     const nodeArgs = [...o.proxyNodeArgs, ...(o.cpuProfDir ? ["--cpu-prof", `--cpu-prof-dir=${path.resolve(o.cpuProfDir)}`] : [])];
     let otlpEndpoint = "control-plane";
@@ -114,8 +115,8 @@ try {
       cleanup.add("stop the OTLP sink", () => sink.stop());
       otlpEndpoint = `http://127.0.0.1:${(await firstJsonLine<{ port: number }>(sink, 30_000)).port}/v1/traces`;
     }
-    mesh = await startMesh({ runtime: o.proxyRuntime, nodeArgs, stdoutDir: o.proxyStdoutDir && path.resolve(o.proxyStdoutDir), appPort: app.h1Port, bodyBytes: BODY_BYTES, dir, otlpEndpoint }, cleanup, log);
-    for (const p of [mesh.single, mesh.client, mesh.server]) stopProxies.push(() => p.child.stop());
+    mesh = await startMesh({ runtime: o.proxyRuntime, nodeArgs, stdoutDir: o.proxyStdoutDir && path.resolve(o.proxyStdoutDir), appPort: app.h1Port, bodyBytes: BODY_BYTES, dir, otlpEndpoint, mtls: want("pair-mtls") }, cleanup, log);
+    for (const p of [mesh.single, mesh.client, mesh.server, ...(mesh.mtls ? [mesh.mtls.client, mesh.mtls.server] : [])]) stopProxies.push(() => p.child.stop());
   }
 
   const targets: Target[] = [];
@@ -137,6 +138,19 @@ try {
       ],
     });
   }
+  if (mesh?.mtls && want("pair-mtls")) {
+    const { client, server } = mesh.mtls;
+    targets.push({
+      id: "pair-mtls",
+      label: "sidecar pair, mTLS",
+      h1: { port: client.outbound, authority: HOSTS.mtls },
+      h2: { port: client.outbound, authority: HOSTS.mtls },
+      processes: [
+        { name: "client sidecar (mTLS)", pids: [client.child.pid] },
+        { name: "server sidecar (mTLS)", pids: [server.child.pid] },
+      ],
+    });
+  }
   if (peer) targets.push({ id: "nginx", label: `nginx (1 worker)`, h1: { port: peer.h1Port, authority: HOSTS.plain }, h2: { port: peer.h2Port, authority: HOSTS.plain }, processes: [{ name: "nginx", pids: peer.pids }] });
   if (node) targets.push({ id: "node", label: "http-proxy (Node)", h1: { port: node.port, authority: HOSTS.plain }, h2: undefined, processes: [{ name: "http-proxy", pids: [node.pid] }] });
   for (const t of targets) await servesPayload(t.h1.port, t.h1.authority, BODY_BYTES);
@@ -150,11 +164,13 @@ try {
   }
   const pairTarget = targets.find((t) => t.id === "pair");
   const tracing = mesh && pairTarget && o.tracing.length > 0 ? (log("tracing cost on the sidecar pair…"), await measureTracing(mesh, pairTarget, o, app.pids, BODY_BYTES, log)) : [];
+  const mtlsTarget = targets.find((t) => t.id === "pair-mtls");
+  const mtls = mesh && mtlsTarget && (o.mtlsRounds > 0 || o.handshakeS > 0) ? (log("mTLS cost on the sidecar pair…"), await measureMtls(mesh, pairTarget ?? mtlsTarget, mtlsTarget, { ...o, mtlsRounds: pairTarget ? o.mtlsRounds : 0 }, app.pids, BODY_BYTES, log)) : undefined;
   const uptimeAfter = uptime();
 
   const profiles: Record<string, ProfileSummary> = {};
   if (o.cpuProfDir && mesh) {
-    const names = new Map([mesh.single, mesh.client, mesh.server].map((p) => [p.child.pid, p.name]));
+    const names = new Map([mesh.single, mesh.client, mesh.server, ...(mesh.mtls ? [mesh.mtls.client, mesh.mtls.server] : [])].map((p) => [p.child.pid, p.name]));
     for (const stop of stopProxies) await stop(); // profiles are written on exit
     const bundle = path.join(repoRoot, "apps/proxy/dist/main.mjs");
     const bundles = new Map(o.proxyRuntime === "bundle" ? [[pathToFileURL(bundle).href, bundleSections(readFileSync(bundle, "utf8"))]] : []);
@@ -187,6 +203,7 @@ try {
     results,
     profiles,
     tracing,
+    mtls,
   );
   mkdirSync(path.dirname(path.resolve(o.reportPath)), { recursive: true });
   writeFileSync(o.reportPath, JSON.stringify(report, null, 2) + "\n");

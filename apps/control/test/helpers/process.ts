@@ -13,6 +13,8 @@ export interface ControlProcess {
   pid: number;
   api: string;
   grpcPort: number;
+  /** The TLS gRPC port (identity service, mTLS config streams). */
+  grpcTlsPort: number;
   database: string;
   stderr(): string;
   stop(): Promise<void>;
@@ -53,7 +55,7 @@ export async function spawnControlPlane(env: Record<string, string>, opts: Spawn
   });
   let err = "";
   child.stderr.on("data", (d: Buffer) => (err = (err + d.toString()).slice(-20_000)));
-  const listening = await new Promise<{ api: string; grpc: string; database: string }>((resolve, reject) => {
+  const listening = await new Promise<{ api: string; grpc: string; grpcTls: string; database: string }>((resolve, reject) => {
     let out = "";
     const timer = setTimeout(() => (child.kill("SIGKILL"), reject(new Error(`control plane did not start in ${timeoutMs} ms; stderr:\n${err}`))), timeoutMs);
     const onData = (d: Buffer) => {
@@ -63,7 +65,7 @@ export async function spawnControlPlane(env: Record<string, string>, opts: Spawn
       clearTimeout(timer);
       child.stdout.off("data", onData);
       child.stdout.resume(); // keep draining the banner
-      resolve(JSON.parse(out.slice(0, nl)) as { api: string; grpc: string; database: string });
+      resolve(JSON.parse(out.slice(0, nl)) as { api: string; grpc: string; grpcTls: string; database: string });
     };
     child.stdout.on("data", onData);
     child.once("exit", (code) => (clearTimeout(timer), reject(new Error(`control plane exited with ${code}; stderr:\n${err}`))));
@@ -73,6 +75,7 @@ export async function spawnControlPlane(env: Record<string, string>, opts: Spawn
     pid: child.pid as number,
     api: listening.api,
     grpcPort: Number(listening.grpc.split(":").pop()),
+    grpcTlsPort: Number(listening.grpcTls.split(":").pop()),
     database: listening.database,
     stderr: () => err,
     stop: () =>
