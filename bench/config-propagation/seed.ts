@@ -1,6 +1,7 @@
 import type { ResourceInput } from "@trellis/config";
 import type { AppRouter } from "@trellis/control/router";
 import { createTRPCClient, httpLink } from "@trpc/client";
+import { sessionFor } from "../../apps/control/test/helpers/test-auth";
 
 /**
  * The benchmark's mesh: S services `svc-0 … svc-(S-1)` in namespace `default`, each with one
@@ -17,7 +18,7 @@ export type Api = ReturnType<typeof apiClient>;
 
 /** A typed tRPC client over HTTP, through the control plane's public router type. */
 export function apiClient(baseUrl: string) {
-  return createTRPCClient<AppRouter>({ links: [httpLink({ url: `${baseUrl}/trpc`, headers: { "x-trellis-user": "bench" } })] });
+  return createTRPCClient<AppRouter>({ links: [httpLink({ url: `${baseUrl}/trpc`, headers: async () => ({ ...(await sessionFor(baseUrl, "admin")) }) })] });
 }
 
 export const serviceName = (i: number): string => `svc-${i}`;

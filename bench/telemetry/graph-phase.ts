@@ -4,6 +4,7 @@
  * same machine, and graph.watch's pushes over SSE. Times are from the request until the last
  * byte of the response; the JSON is parsed afterwards, outside the timing, for buildMs and sizes.
  */
+import { sessionFor } from "../../apps/control/test/helpers/test-auth";
 import { nowUs } from "./load-protocol";
 
 export const KINDS = ["service", "workload", "app"] as const;
@@ -35,12 +36,14 @@ interface GraphBody {
   edges: unknown[];
 }
 
-const HEADERS = { "x-trellis-user": "bench" };
+/** Signed in as the first admin, as the dashboard would be. */
+const headers = (api: string) => sessionFor(api, "admin");
 
 async function getGraph(api: string, kind: string, windowSec: number): Promise<{ ms: number; graph: GraphBody; bytes: number }> {
   const url = `${api}/trpc/graph.get?input=${encodeURIComponent(JSON.stringify({ kind, windowSec }))}`;
+  const auth = await headers(api);
   const t0 = performance.now();
-  const res = await fetch(url, { headers: HEADERS });
+  const res = await fetch(url, { headers: { ...auth } });
   const text = await res.text();
   const ms = performance.now() - t0;
   if (!res.ok) throw new Error(`graph.get ${kind} ${windowSec}s: HTTP ${res.status}: ${text.slice(0, 300)}`);
@@ -73,7 +76,7 @@ export async function timeGraphWatch(api: string, pushes: number): Promise<Watch
   const out: WatchTiming = { arrivals: [], lagMs: [], buildMs: [], bytes: 0 };
   const fromUs = nowUs();
   try {
-    const res = await fetch(`${api}/trpc/graph.watch?input=${input}`, { headers: { ...HEADERS, accept: "text/event-stream" }, signal: ac.signal });
+    const res = await fetch(`${api}/trpc/graph.watch?input=${input}`, { headers: { ...(await headers(api)), accept: "text/event-stream" }, signal: ac.signal });
     if (!res.ok || !res.body) throw new Error(`graph.watch: HTTP ${res.status}`);
     const reader = res.body.getReader();
     const decoder = new TextDecoder();

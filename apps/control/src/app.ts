@@ -2,6 +2,7 @@ import * as grpc from "@grpc/grpc-js";
 import type { Endpoint } from "@trellis/config";
 import { IdentityService } from "./ca/identity-service";
 import { openCa } from "./ca/open-ca";
+import { AuthService } from "./auth/auth-service";
 import { ServingIdentity } from "./ca/serving-identity";
 import { LocalChangeBus } from "./changes/local-change-bus";
 import { PgChangeBus } from "./changes/pg-change-bus";
@@ -34,6 +35,8 @@ export interface ControlPlane {
   replicaId: string;
   db: Database;
   store: ResourceStore;
+  /** Set when this start created the first admin with a generated password: printed once by main.ts, never logged. */
+  firstAdmin: { username: string; generatedPassword?: string } | undefined;
   distribution: ConfigDiscoveryServer;
   close(): Promise<void>;
 }
@@ -48,6 +51,9 @@ export async function startControlPlane(env: Env, log: Logger): Promise<ControlP
   const replicaId = env.TRELLIS_REPLICA_ID;
   const db = await openDatabase({ databaseUrl: env.DATABASE_URL, dataDir: env.TRELLIS_DATA_DIR, log });
   const ca = await openCa(env, db, log.child({ module: "ca" }));
+  const auth = new AuthService(db, { sessionTtlMs: env.TRELLIS_SESSION_TTL_HOURS * 3_600_000, log: log.child({ module: "auth" }) });
+  const first = await auth.ensureFirstAdmin(env.TRELLIS_ADMIN_PASSWORD);
+  if (first.created) log.info("created the first admin user", { username: first.username, password: first.generatedPassword ? "generated: printed once on stdout" : "from TRELLIS_ADMIN_PASSWORD" });
   // The TLS port proves itself with the control plane's own mesh certificate (started below, before any port opens).
   const serving = new ServingIdentity(ca.authority, log.child({ module: "ca" }));
   const bus: ChangeBus = env.DATABASE_URL ? await PgChangeBus.start(env.DATABASE_URL, replicaId, log) : new LocalChangeBus();
@@ -116,6 +122,8 @@ export async function startControlPlane(env: Env, log: Logger): Promise<ControlP
     telemetry: graphs,
     traces,
     ca,
+    auth,
+    cookies: { secure: env.TRELLIS_COOKIE_SECURE },
   };
   const api = createApiServer({ services, log, ready: async () => void (await db.sql("SELECT 1")), otlp: (req, res) => traces.receiver.handle(req, res) });
   await serving.start();
@@ -138,6 +146,7 @@ export async function startControlPlane(env: Env, log: Logger): Promise<ControlP
     grpcAddress: `${host}:${grpcPort}`,
     grpcTlsAddress: `${host}:${grpcTlsPort}`,
     replicaId,
+    firstAdmin: first.created ? { username: first.username, ...(first.generatedPassword ? { generatedPassword: first.generatedPassword } : {}) } : undefined,
     db,
     store,
     distribution,

@@ -64,6 +64,15 @@ const EnvSchema = z.object({
   TRELLIS_WORKLOAD_CERT_TTL_HOURS: z.coerce.number().positive("must be a number of hours above 0").max(24 * 90).default(24),
   /** Lifetime of a generated root, days. */
   TRELLIS_CA_ROOT_VALID_DAYS: z.coerce.number().int().min(2).default(3650),
+  /**
+   * The first admin's password, used only when the database has no user yet (first start);
+   * unset, a random one is generated and printed once on stdout. At least 12 characters.
+   */
+  TRELLIS_ADMIN_PASSWORD: z.string().min(12, "must be at least 12 characters").optional(),
+  /** How long a dashboard sign-in lasts, hours. */
+  TRELLIS_SESSION_TTL_HOURS: z.coerce.number().positive("must be a number of hours above 0").max(24 * 30).default(12),
+  /** Mark session cookies `Secure` (set when the API is served over HTTPS, e.g. behind a TLS ingress). */
+  TRELLIS_COOKIE_SECURE: z.enum(["true", "false"]).default("false").transform((v) => v === "true"),
   /** debug | info | warn | error */
   TRELLIS_LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
 });

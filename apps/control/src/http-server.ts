@@ -4,7 +4,10 @@ import type { AddressInfo } from "node:net";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 import type { Logger } from "./log";
 import type { ControlServices } from "./services";
+import { parse as parseCookie } from "cookie";
+import type { Principal } from "./auth/auth-service";
 import { appRouter } from "./trpc/root";
+import { SESSION_COOKIE } from "./trpc/routers/auth";
 
 export interface ApiServerOptions {
   services: ControlServices;
@@ -15,18 +18,51 @@ export interface ApiServerOptions {
   log: Logger;
 }
 
+/** The principal each API request was authenticated as (undefined: anonymous), for its tRPC context. */
+const principals = new WeakMap<IncomingMessage, Principal | undefined>();
+
+/** Whether every procedure a /trpc/ URL names (a batch names several) is sign-in, the one door open to anonymous callers. */
+function onlySignIn(url: string): boolean {
+  const q = url.indexOf("?");
+  const paths = url.slice("/trpc/".length, q === -1 ? undefined : q).split(",");
+  return paths.every((p) => p === "auth.login");
+}
+
+/** 401 in tRPC's error shape, so clients surface it as UNAUTHORIZED. */
+function unauthorized(res: ServerResponse): void {
+  const message = "sign in first: no valid session cookie or API token (Authorization: Bearer trellis_…)";
+  res.writeHead(401, { "content-type": "application/json" }).end(JSON.stringify({ error: { message, code: -32001, data: { code: "UNAUTHORIZED", httpStatus: 401 } } }));
+}
+
 /** Largest request body the API accepts (a large `apply` of a whole mesh fits). */
 const MAX_BODY_BYTES = 16 * 1024 * 1024;
 
 /** The control plane's HTTP API: tRPC under /trpc, OTLP traces on /v1/traces, /healthz and /readyz for orchestrators. */
 export function createApiServer(opts: ApiServerOptions): http.Server {
+  /** The session cookie or bearer token of a request, checked; undefined when it has neither valid one. */
+  const authenticate = (req: IncomingMessage): Promise<Principal | undefined> => {
+    const authz = req.headers.authorization;
+    if (typeof authz === "string" && /^bearer /i.test(authz)) return opts.services.auth.authenticate({ bearer: authz.slice(7).trim() });
+    const sessionToken = parseCookie(req.headers.cookie ?? "")[SESSION_COOKIE] || undefined;
+    return sessionToken ? opts.services.auth.authenticate({ sessionToken }) : Promise.resolve(undefined);
+  };
   const trpc = createHTTPHandler({
     router: appRouter,
     basePath: "/trpc/",
     maxBodySize: MAX_BODY_BYTES,
-    createContext: ({ req }) => {
-      const user = req.headers["x-trellis-user"];
-      return { ...opts.services, author: typeof user === "string" && user.length > 0 ? user.slice(0, 200) : "anonymous" };
+    createContext: async ({ req, res }) => {
+      const jar = parseCookie(req.headers.cookie ?? "");
+      const csrf = req.headers["x-trellis-csrf"];
+      const principal = principals.get(req);
+      return {
+        ...opts.services,
+        principal,
+        author: principal?.username ?? "anonymous",
+        remote: req.socket.remoteAddress ?? "",
+        sessionToken: jar[SESSION_COOKIE] || undefined,
+        csrfHeader: typeof csrf === "string" ? csrf : undefined,
+        setCookies: (cookies: string[]) => res.appendHeader("set-cookie", cookies),
+      };
     },
     onError: ({ error, path }) => {
       if (error.code === "INTERNAL_SERVER_ERROR") opts.log.error("api error", { path, cause: error.message });
@@ -42,7 +78,25 @@ export function createApiServer(opts: ApiServerOptions): http.Server {
       );
       return;
     }
-    if (url.startsWith("/trpc/")) return trpc(req, res);
+    if (url.startsWith("/trpc/")) {
+      // Who is calling is settled before tRPC sees the request: an anonymous call to anything
+      // but sign-in is a 401 here, subscriptions included (tRPC would answer 200 and send the
+      // error inside the event stream).
+      authenticate(req).then(
+        (principal) => {
+          if (!principal && !onlySignIn(url)) return unauthorized(res);
+          principals.set(req, principal);
+          trpc(req, res);
+        },
+        (err: { code?: unknown; message?: string }) => {
+          // Checking a credential needs the database: say so, as the procedures would.
+          const status = err.code === "TRELLIS_DATABASE_UNAVAILABLE" ? 503 : 500;
+          if (status === 500) opts.log.error("authenticating an API request failed", { cause: err.message });
+          res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify({ error: { message: status === 503 ? (err.message ?? "database unavailable") : "internal error", code: -32603, data: status === 503 ? { code: "SERVICE_UNAVAILABLE", httpStatus: 503, trellisCode: "TRELLIS_DATABASE_UNAVAILABLE" } : { code: "INTERNAL_SERVER_ERROR", httpStatus: 500 } } }));
+        },
+      );
+      return;
+    }
     if (opts.otlp && (url === "/v1/traces" || url.startsWith("/v1/traces?"))) return opts.otlp(req, res);
     res.writeHead(404, { "content-type": "application/json" }).end(JSON.stringify({ error: `no route for ${url}; the API is under /trpc/` }));
   });

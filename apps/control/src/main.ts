@@ -13,6 +13,10 @@ log.info("starting control plane", { database: env.DATABASE_URL ? redactUrl(env.
 
 const cp = await startControlPlane(env, log);
 process.stdout.write(JSON.stringify({ event: "listening", api: cp.apiUrl, grpc: cp.grpcAddress, grpcTls: cp.grpcTlsAddress, replica: cp.replicaId, database: cp.db.backend }) + "\n");
+if (cp.firstAdmin?.generatedPassword) {
+  // Once, on stdout (not in the logs): the operator's way in. Set TRELLIS_ADMIN_PASSWORD to choose it instead.
+  process.stdout.write(`First start: created user '${cp.firstAdmin.username}' with password ${cp.firstAdmin.generatedPassword}\n  (shown this once; change it with auth.changePassword)\n`);
+}
 process.stdout.write(`Trellis control plane ready\n  API (tRPC):   ${cp.apiUrl}/trpc\n  config gRPC:  ${cp.grpcAddress} (plaintext), ${cp.grpcTlsAddress} (TLS: mTLS streams, identity)\n  database:     ${cp.db.backend === "postgres" ? cp.db.target : `embedded PGlite (${env.TRELLIS_DATA_DIR})`}\n`);
 
 let stopping = false;

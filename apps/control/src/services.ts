@@ -1,4 +1,5 @@
 import type { Endpoint } from "@trellis/config";
+import type { AuthService } from "./auth/auth-service";
 import type { CertificateAuthority } from "./ca/certificate-authority";
 import type { JoinTokens } from "./ca/join-tokens";
 import type { ProxySyncStatus } from "./distribution/ports";
@@ -21,6 +22,10 @@ export interface ControlServices {
   tap: TapService;
   /** Spans received over OTLP: search, one trace as a tree, receiver and retention counters. */
   traces: TraceApi;
+  /** Operators: users, sessions, API tokens, the audit trail. */
+  auth: AuthService;
+  /** How session cookies are set. */
+  cookies: { secure: boolean };
   /** The mesh certificate authority and the join tokens proxies bootstrap with. */
   ca: { authority: CertificateAuthority; joinTokens: JoinTokens };
 }

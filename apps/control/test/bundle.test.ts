@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { tempDataDir } from "./helpers/pg";
+import { sessionFor } from "./helpers/test-auth";
 import { spawnControlPlane } from "./helpers/process";
 
 // The production bundle (scripts/build-control.mjs → apps/control/dist/main.mjs) builds and
@@ -14,7 +15,8 @@ test("the control-plane bundle builds, starts on plain node and answers /readyz"
     assert.equal(cp.database, "pglite");
     const res = await fetch(`${cp.api}/readyz`);
     assert.equal(res.status, 200);
-    const head = (await (await fetch(`${cp.api}/trpc/revisions.head`)).json()) as { result: { data: number } };
+    assert.equal((await fetch(`${cp.api}/trpc/revisions.head`)).status, 401, "anonymous callers are refused");
+    const head = (await (await fetch(`${cp.api}/trpc/revisions.head`, { headers: { ...(await sessionFor(cp.api)) } })).json()) as { result: { data: number } };
     assert.equal(head.result.data, 0);
   } finally {
     await cp.stop();

@@ -10,6 +10,7 @@ import type { ControlMessage, ProxyMessage } from "@trellis/proto";
 import { echo, startHttpApp } from "./helpers/apps";
 import { eventually } from "./helpers/client";
 import type { TestServer } from "./helpers/apps";
+import { sessionFor } from "../../control/test/helpers/test-auth";
 import { applyResources, spawnControlPlane, trpcQuery, waitForProxyStatus } from "./helpers/control-plane";
 import type { ControlProcess } from "./helpers/control-plane";
 import { createTestDatabase } from "./helpers/pg";
@@ -220,7 +221,7 @@ describe("live graph from real proxies' deltas", () => {
   it("graph.watch pushes a fresh graph every second over SSE", async () => {
     const input = encodeURIComponent(JSON.stringify({ kind: "service", windowSec: 60 }));
     const ac = new AbortController();
-    const res = await fetch(`${cp.api}/trpc/graph.watch?input=${input}`, { headers: { accept: "text/event-stream" }, signal: ac.signal });
+    const res = await fetch(`${cp.api}/trpc/graph.watch?input=${input}`, { headers: { ...(await sessionFor(cp.api)), accept: "text/event-stream" }, signal: ac.signal });
     assert.equal(res.status, 200);
     const reader = res.body!.getReader();
     const started = Date.now();

@@ -1,3 +1,4 @@
+import { authRouter } from "./routers/auth";
 import { caRouter } from "./routers/ca";
 import { graphRouter } from "./routers/graph";
 import { metricsRouter } from "./routers/metrics";
@@ -9,6 +10,7 @@ import { tracesRouter } from "./routers/traces";
 import { router } from "./trpc";
 
 export const appRouter = router({
+  auth: authRouter,
   resources: resourcesRouter,
   revisions: revisionsRouter,
   services: servicesRouter,

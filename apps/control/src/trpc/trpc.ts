@@ -1,12 +1,24 @@
 import { initTRPC, TRPCError } from "@trpc/server";
 import { formatPath } from "@trellis/config";
 import { ZodError } from "zod";
+import { AuthService, roleAtLeast } from "../auth/auth-service";
+import type { Principal, Role } from "../auth/auth-service";
 import type { ControlServices } from "../services";
 
 /** Per-request context: the control plane's modules plus who is asking. */
 export interface Context extends ControlServices {
-  /** The operator making the request (authentication arrives with the security issue; until then the `x-trellis-user` header or "anonymous"). */
+  /** Who is calling (session cookie or API token), undefined when anonymous. */
+  principal: Principal | undefined;
+  /** The principal's username (the author of revisions), or "anonymous". */
   author: string;
+  /** The caller's address (audit, sign-in throttling). */
+  remote: string;
+  /** The session token from the cookie (sign-out). */
+  sessionToken: string | undefined;
+  /** The `x-trellis-csrf` header. */
+  csrfHeader: string | undefined;
+  /** Adds Set-Cookie headers to the response. */
+  setCookies(cookies: string[]): void;
 }
 
 /** Details added to every error so the dashboard and CLI can point at the bad field. */
@@ -17,13 +29,16 @@ interface ErrorData {
   issues?: { path: string; message: string }[];
   /** analyze findings that refused the change. */
   findings?: unknown[];
+  /** Throttled sign-in: seconds until the next attempt. */
+  retryAfterS?: number;
 }
 
 function dataOf(cause: unknown): ErrorData {
   if (cause instanceof ZodError) return { issues: cause.issues.map((i) => ({ path: formatPath(i.path), message: i.message })) };
   if (cause && typeof cause === "object") {
-    const c = cause as { code?: unknown; issues?: unknown; findings?: unknown };
+    const c = cause as { code?: unknown; issues?: unknown; findings?: unknown; retryAfterS?: unknown };
     const data: ErrorData = {};
+    if (typeof c.retryAfterS === "number") data.retryAfterS = c.retryAfterS;
     if (typeof c.code === "string" && c.code.startsWith("TRELLIS_")) data.trellisCode = c.code;
     if (Array.isArray(c.issues)) data.issues = c.issues as ErrorData["issues"];
     if (Array.isArray(c.findings)) data.findings = c.findings;
@@ -51,6 +66,10 @@ const TRELLIS_TO_TRPC: Record<string, TRPCError["code"]> = {
   TRELLIS_DATABASE_UNAVAILABLE: "SERVICE_UNAVAILABLE",
   TRELLIS_PROMETHEUS_UNAVAILABLE: "SERVICE_UNAVAILABLE",
   TRELLIS_PROMETHEUS_BAD_RESPONSE: "BAD_GATEWAY",
+  TRELLIS_UNAUTHENTICATED: "UNAUTHORIZED",
+  TRELLIS_RATE_LIMITED: "TOO_MANY_REQUESTS",
+  TRELLIS_INVALID_USER: "BAD_REQUEST",
+  TRELLIS_FORBIDDEN: "FORBIDDEN",
 };
 
 const mapErrors = t.middleware(async ({ next }) => {
@@ -63,6 +82,45 @@ const mapErrors = t.middleware(async ({ next }) => {
   return result;
 });
 
+/** The revision a mutation's result names (config writes, rollbacks), for the audit trail. */
+function revisionOf(data: unknown): number | undefined {
+  const r = (data as { revision?: unknown } | null)?.revision;
+  return typeof r === "number" ? r : undefined;
+}
+
+/**
+ * Every procedure but sign-in runs behind this: anonymous callers get UNAUTHORIZED; a
+ * browser session's mutations must carry the session's CSRF token in `x-trellis-csrf` (the
+ * session cookie alone, which a browser attaches to forged cross-site requests, is not
+ * enough); the principal's role must reach `need`. Mutations — refused or not — go to the
+ * audit trail with the revision they created.
+ */
+function requireRole(need: Role) {
+  return t.middleware(async ({ ctx, type, path, next }) => {
+    const p = ctx.principal;
+    if (!p) throw new TRPCError({ code: "UNAUTHORIZED", message: "sign in first: no valid session cookie or API token (Authorization: Bearer trellis_…)" });
+    const audit = (outcome: string, revision?: number) => (type === "mutation" ? ctx.auth.audit({ actor: p.username, via: p.via, action: path, outcome, revision, remote: ctx.remote }) : Promise.resolve());
+    if (type === "mutation" && p.via === "session" && !AuthService.csrfMatches(p, ctx.csrfHeader)) {
+      await audit("CSRF");
+      throw new TRPCError({ code: "FORBIDDEN", message: "missing or wrong x-trellis-csrf header: send the csrfToken that auth.login returned (also in the trellis_csrf cookie)" });
+    }
+    if (!roleAtLeast(p.role, need)) {
+      await audit("FORBIDDEN");
+      throw new TRPCError({ code: "FORBIDDEN", message: `${path} needs the ${need} role; ${p.username} acts as ${p.role}` });
+    }
+    const result = await next();
+    await audit(result.ok ? "ok" : result.error.code, result.ok ? revisionOf(result.data) : undefined);
+    return result;
+  });
+}
+
 export const router = t.router;
-export const publicProcedure = t.procedure.use(mapErrors);
+/** No authentication: sign-in only. */
+export const anonymousProcedure = t.procedure.use(mapErrors);
+/** Reads: every signed-in role. */
+export const viewerProcedure = t.procedure.use(mapErrors).use(requireRole("viewer"));
+/** Changes to the mesh (config, rollbacks, join tokens). */
+export const operatorProcedure = t.procedure.use(mapErrors).use(requireRole("operator"));
+/** Users, everyone's tokens, the audit trail, the CA root. */
+export const adminProcedure = t.procedure.use(mapErrors).use(requireRole("admin"));
 export const createCallerFactory = t.createCallerFactory;

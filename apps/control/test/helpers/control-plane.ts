@@ -2,14 +2,20 @@ import { createTRPCClient, httpLink, TRPCClientError } from "@trpc/client";
 import { startControlPlane, type ControlPlane } from "../../src/app";
 import { readEnv } from "../../src/env";
 import { TEST_CA_KEK } from "./process";
+import { sessionFor, TEST_ADMIN_PASSWORD } from "./test-auth";
 import { createLogger, type Logger } from "../../src/log";
 import type { AppRouter } from "../../src/trpc/root";
 
 export type Api = ReturnType<typeof apiClient>;
 
-/** A typed tRPC client over real HTTP, as the dashboard and CLI use it. */
+/** A typed tRPC client over real HTTP, signed in as `user` (see test-auth.ts), as the dashboard uses it. */
 export function apiClient(baseUrl: string, user = "tester") {
-  return createTRPCClient<AppRouter>({ links: [httpLink({ url: `${baseUrl}/trpc`, headers: { "x-trellis-user": user } })] });
+  return createTRPCClient<AppRouter>({ links: [httpLink({ url: `${baseUrl}/trpc`, headers: async () => ({ ...(await sessionFor(baseUrl, user)) }) })] });
+}
+
+/** A typed tRPC client sending exactly these headers (none: anonymous). */
+export function rawApiClient(baseUrl: string, headers: Record<string, string> = {}) {
+  return createTRPCClient<AppRouter>({ links: [httpLink({ url: `${baseUrl}/trpc`, headers })] });
 }
 
 /** Captured log lines of an in-process control plane. */
@@ -22,7 +28,7 @@ export class LogCapture {
 }
 
 /** Starts a control-plane replica in this process on ports 0 with short timers for tests. */
-export async function startTestControlPlane(opts: { databaseUrl?: string; dataDir?: string; replicaId?: string; log?: LogCapture; /** TRELLIS_CA_KEK; null = unset (the data directory keeps one). */ caKek?: string | null } = {}): Promise<{ cp: ControlPlane; api: Api; log: LogCapture }> {
+export async function startTestControlPlane(opts: { databaseUrl?: string; dataDir?: string; replicaId?: string; log?: LogCapture; /** TRELLIS_CA_KEK; null = unset (the data directory keeps one). */ caKek?: string | null; /** TRELLIS_ADMIN_PASSWORD; null = unset (a generated one). */ adminPassword?: string | null } = {}): Promise<{ cp: ControlPlane; api: Api; log: LogCapture }> {
   const log = opts.log ?? new LogCapture();
   const env = readEnv({
     ...(opts.databaseUrl ? { DATABASE_URL: opts.databaseUrl } : {}),
@@ -35,6 +41,7 @@ export async function startTestControlPlane(opts: { databaseUrl?: string; dataDi
     TRELLIS_PUSH_DEBOUNCE_MS: "20",
     TRELLIS_PUSH_MAX_DELAY_MS: "100",
     ...(opts.caKek === null ? {} : { TRELLIS_CA_KEK: opts.caKek ?? TEST_CA_KEK }),
+    ...(opts.adminPassword === null ? {} : { TRELLIS_ADMIN_PASSWORD: opts.adminPassword ?? TEST_ADMIN_PASSWORD }),
   });
   const cp = await startControlPlane(env, log.logger);
   return { cp, api: apiClient(cp.apiUrl), log };

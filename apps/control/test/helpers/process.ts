@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { TEST_ADMIN_PASSWORD } from "./test-auth";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../..");
 const MAIN = path.join(repoRoot, "apps/control/src/main.ts");
@@ -50,7 +51,7 @@ export async function spawnControlPlane(env: Record<string, string>, opts: Spawn
   const entry = opts.runtime === "bundle" ? [BUNDLE] : ["--import", "tsx", MAIN];
   const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), ...entry], {
     cwd: opts.cwd ?? repoRoot,
-    env: { PATH: process.env.PATH ?? "", TRELLIS_API_PORT: "0", TRELLIS_GRPC_PORT: "0", TRELLIS_GRPC_TLS_PORT: "0", TRELLIS_CA_KEK: TEST_CA_KEK, ...env },
+    env: { PATH: process.env.PATH ?? "", TRELLIS_API_PORT: "0", TRELLIS_GRPC_PORT: "0", TRELLIS_GRPC_TLS_PORT: "0", TRELLIS_CA_KEK: TEST_CA_KEK, TRELLIS_ADMIN_PASSWORD: TEST_ADMIN_PASSWORD, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let err = "";

@@ -13,15 +13,22 @@ import { fileURLToPath } from "node:url";
 import { createTRPCClient, httpLink, httpSubscriptionLink, splitLink } from "@trpc/client";
 import { EventSource } from "eventsource";
 import type { AppRouter } from "../../src/trpc/root";
+import { sessionFor } from "./test-auth";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../..");
 const PROXY_MAIN = path.join(repoRoot, "apps/proxy/src/main.ts");
 
-/** A typed API client whose subscriptions run over SSE, as the dashboard's do. */
-export function streamingClient(baseUrl: string) {
+/** A typed API client whose subscriptions run over SSE, as the dashboard's do; signed in as `user` (test-auth.ts). */
+export function streamingClient(baseUrl: string, user = "tester") {
   const url = `${baseUrl}/trpc`;
+  const session = () => sessionFor(baseUrl, user);
+  // The browser sends the session cookie with its EventSource; the eventsource package takes a fetch to add it.
+  const eventSourceOptions = async () => {
+    const headers = await session();
+    return { fetch: (input: string | URL | Request, init?: RequestInit) => fetch(input, { ...init, headers: { ...(init?.headers as Record<string, string>), ...headers } }) };
+  };
   return createTRPCClient<AppRouter>({
-    links: [splitLink({ condition: (op) => op.type === "subscription", true: httpSubscriptionLink({ url, EventSource }), false: httpLink({ url }) })],
+    links: [splitLink({ condition: (op) => op.type === "subscription", true: httpSubscriptionLink({ url, EventSource, eventSourceOptions }), false: httpLink({ url, headers: async () => ({ ...(await session()) }) }) })],
   });
 }
 

@@ -9,6 +9,7 @@ import { randomBytes } from "node:crypto";
 import type { ChildProcess } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { sessionFor, TEST_ADMIN_PASSWORD } from "../../../control/test/helpers/test-auth";
 
 /** Every control plane this test process starts shares one CA key-encryption key (replicas on one database must). */
 const TEST_CA_KEK = randomBytes(32).toString("base64");
@@ -49,6 +50,7 @@ export async function spawnControlPlane(env: Record<string, string>, opts: { tim
       TRELLIS_PUSH_DEBOUNCE_MS: "20",
       TRELLIS_PUSH_MAX_DELAY_MS: "100",
       TRELLIS_CA_KEK: TEST_CA_KEK,
+      TRELLIS_ADMIN_PASSWORD: TEST_ADMIN_PASSWORD,
       ...env,
     },
     stdio: ["ignore", "pipe", "pipe"],
@@ -101,7 +103,8 @@ export class TrpcError extends Error {
 }
 
 async function call<T>(url: string, procedure: string, init: RequestInit): Promise<T> {
-  const res = await fetch(url, { ...init, headers: { "content-type": "application/json", "x-trellis-user": "proxy-tests", ...init.headers } });
+  const api = url.slice(0, url.indexOf("/trpc/"));
+  const res = await fetch(url, { ...init, headers: { "content-type": "application/json", ...(await sessionFor(api, "proxy-tests")), ...init.headers } });
   const body = (await res.json()) as { result?: { data: T }; error?: unknown };
   if (!res.ok || !body.result) throw new TrpcError(procedure, body.error ?? body);
   return body.result.data;

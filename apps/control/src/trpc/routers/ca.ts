@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { publicProcedure, router } from "../trpc";
+import { adminProcedure, operatorProcedure, viewerProcedure, router } from "../trpc";
 
 const Name = z.string().regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, "must be a DNS label (lower-case letters, digits, '-')");
 
@@ -22,16 +22,16 @@ export const JoinTokenInputSchema = z
  */
 export const caRouter = router({
   /** The roots every workload trusts now (PEM), and the trust domain. */
-  bundle: publicProcedure.query(async ({ ctx }) => ({ trustDomain: ctx.ca.authority.trustDomain, pem: await ctx.ca.authority.trustBundlePem() })),
-  authorities: publicProcedure.query(({ ctx }) => ctx.ca.authority.describe()),
+  bundle: viewerProcedure.query(async ({ ctx }) => ({ trustDomain: ctx.ca.authority.trustDomain, pem: await ctx.ca.authority.trustBundlePem() })),
+  authorities: viewerProcedure.query(({ ctx }) => ctx.ca.authority.describe()),
   /** A new root signs from now on; the old one stays trusted for one workload-certificate lifetime. */
-  rotateRoot: publicProcedure.mutation(({ ctx }) => ctx.ca.authority.rotate()),
+  rotateRoot: adminProcedure.mutation(({ ctx }) => ctx.ca.authority.rotate()),
   joinTokens: router({
-    list: publicProcedure.query(({ ctx }) => ctx.ca.joinTokens.list()),
+    list: operatorProcedure.query(({ ctx }) => ctx.ca.joinTokens.list()),
     /** `token` is shown this once: only its hash is stored. */
-    create: publicProcedure.input(JoinTokenInputSchema).mutation(({ ctx, input }) =>
+    create: operatorProcedure.input(JoinTokenInputSchema).mutation(({ ctx, input }) =>
       ctx.ca.joinTokens.create({ namespace: input.namespace, service: input.service, ttlMs: input.ttlHours * 3_600_000, description: input.description, createdBy: ctx.author }),
     ),
-    revoke: publicProcedure.input(z.object({ id: z.string().regex(/^[0-9a-f]{16}$/, "must be a join token id (16 hex digits)") }).strict()).mutation(async ({ ctx, input }) => ({ revoked: await ctx.ca.joinTokens.revoke(input.id) })),
+    revoke: operatorProcedure.input(z.object({ id: z.string().regex(/^[0-9a-f]{16}$/, "must be a join token id (16 hex digits)") }).strict()).mutation(async ({ ctx, input }) => ({ revoked: await ctx.ca.joinTokens.revoke(input.id) })),
   }),
 });

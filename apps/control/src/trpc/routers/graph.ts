@@ -1,12 +1,12 @@
 import { on } from "node:events";
 import { GraphQuerySchema } from "../../graph/types";
-import { publicProcedure, router } from "../trpc";
+import { viewerProcedure, router } from "../trpc";
 
 export const graphRouter = router({
   /** The traffic graph of a window (default: the last 60 s). */
-  get: publicProcedure.input(GraphQuerySchema).query(({ ctx, input }) => ctx.telemetry.graph(input)),
+  get: viewerProcedure.input(GraphQuerySchema).query(({ ctx, input }) => ctx.telemetry.graph(input)),
   /** The same graph, pushed again after every complete second (live view); `until` is ignored. */
-  watch: publicProcedure.input(GraphQuerySchema).subscription(async function* ({ ctx, input, signal }) {
+  watch: viewerProcedure.input(GraphQuerySchema).subscription(async function* ({ ctx, input, signal }) {
     const query = { ...input, until: undefined };
     yield await ctx.telemetry.graph(query);
     try {

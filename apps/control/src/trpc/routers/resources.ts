@@ -1,7 +1,7 @@
 import { analyze, applyChange, ResourceKindSchema, ResourceRefSchema, ResourceSchema, NameSchema, resourceKey } from "@trellis/config";
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
-import { publicProcedure, router } from "../trpc";
+import { operatorProcedure, viewerProcedure, router } from "../trpc";
 
 /** A change: resources to create or replace, and references of resources to delete. */
 export const ChangeInputSchema = z.object({
@@ -19,23 +19,23 @@ const WriteInputSchema = ChangeInputSchema.extend({
 });
 
 export const resourcesRouter = router({
-  list: publicProcedure
+  list: viewerProcedure
     .input(z.object({ kind: ResourceKindSchema.optional(), namespace: NameSchema.optional() }).default({}))
     .query(async ({ ctx, input }) => ({ revision: await ctx.store.head(), items: await ctx.store.list(input) })),
-  get: publicProcedure.input(ResourceRefSchema).query(async ({ ctx, input }) => {
+  get: viewerProcedure.input(ResourceRefSchema).query(async ({ ctx, input }) => {
     const r = await ctx.store.get(input);
     if (!r) throw new TRPCError({ code: "NOT_FOUND", message: `${resourceKey(input)} does not exist` });
     return r;
   }),
   /** Creates, replaces and deletes resources in one revision (`trellis apply`). */
-  write: publicProcedure
+  write: operatorProcedure
     .input(WriteInputSchema)
     .mutation(({ ctx, input }) => ctx.store.apply({ upserts: input.upserts, deletes: input.deletes, baseRevision: input.baseRevision, author: ctx.author, message: input.message })),
-  delete: publicProcedure
+  delete: operatorProcedure
     .input(z.object({ refs: z.array(ResourceRefSchema).min(1), baseRevision: z.number().int().min(0), message: z.string().max(2000).default("") }))
     .mutation(({ ctx, input }) => ctx.store.apply({ deletes: input.refs, baseRevision: input.baseRevision, author: ctx.author, message: input.message })),
   /** Dry run: the findings the change would produce on the current mesh, writing nothing. */
-  analyze: publicProcedure.input(ChangeInputSchema).mutation(async ({ ctx, input }) => {
+  analyze: viewerProcedure.input(ChangeInputSchema).mutation(async ({ ctx, input }) => {
     const { revision, resources } = await ctx.store.snapshot();
     const after = applyChange(resources, input.upserts, input.deletes.map((d) => resourceKey(d)));
     const findings = analyze(after);

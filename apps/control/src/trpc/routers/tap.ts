@@ -1,7 +1,7 @@
 import { TapWatchInputSchema } from "@trellis/config";
 import { TRPCError } from "@trpc/server";
 import { TapLimitError } from "../../telemetry/tap/tap-hub";
-import { publicProcedure, router } from "../trpc";
+import { viewerProcedure, router } from "../trpc";
 
 export const tapRouter = router({
   /**
@@ -9,7 +9,7 @@ export const tapRouter = router({
    * (whichever replica holds its stream), sampled and capped per proxy; never bodies, with
    * credentials redacted and no query strings. The tap runs while the subscriber stays.
    */
-  watch: publicProcedure.input(TapWatchInputSchema).subscription(async function* ({ ctx, input, signal }) {
+  watch: viewerProcedure.input(TapWatchInputSchema).subscription(async function* ({ ctx, input, signal }) {
     try {
       yield* ctx.tap.watch(input, signal);
     } catch (err) {
@@ -18,5 +18,5 @@ export const tapRouter = router({
     }
   }),
   /** This replica's tap counters: taps running, events taken, refused, relayed and dropped. */
-  stats: publicProcedure.query(({ ctx }) => ctx.tap.stats()),
+  stats: viewerProcedure.query(({ ctx }) => ctx.tap.stats()),
 });

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { publicProcedure, router } from "../trpc";
+import { viewerProcedure, router } from "../trpc";
 
 /** How far back a search looks when it gives no `from` (Jaeger's default lookback). */
 const DEFAULT_LOOKBACK_MS = 60 * 60_000;
@@ -38,13 +38,13 @@ export const TraceGetSchema = z.object({
 
 export const tracesRouter = router({
   /** Trace summaries (root service and operation, start, duration, span count, error, services), newest first. */
-  search: publicProcedure.input(TraceSearchSchema.default({ errorsOnly: false, limit: 20 })).query(({ ctx, input }) => {
+  search: viewerProcedure.input(TraceSearchSchema.default({ errorsOnly: false, limit: 20 })).query(({ ctx, input }) => {
     const to = input.to ?? new Date();
     const from = input.from ?? new Date(to.getTime() - DEFAULT_LOOKBACK_MS);
     return ctx.traces.search({ ...input, from, to });
   }),
   /** One trace as a tree: spans nested under their parents, orphans (parent not received) at the top level. */
-  get: publicProcedure.input(TraceGetSchema).query(({ ctx, input }) => ctx.traces.get(input.traceId)),
+  get: viewerProcedure.input(TraceGetSchema).query(({ ctx, input }) => ctx.traces.get(input.traceId)),
   /** The OTLP receiver's counters (accepted spans, refusals by reason) and the retention sweep's. */
-  stats: publicProcedure.query(({ ctx }) => ctx.traces.stats()),
+  stats: viewerProcedure.query(({ ctx }) => ctx.traces.stats()),
 });
