@@ -53,6 +53,19 @@ describe("inbound AuthorizationPolicies on the server sidecar", () => {
     assert.equal(lastLine("/items")!.reason, "AuthorizationPolicy/default/allow-reads");
   });
 
+  it("paths are normalised before policies and the app see them: no '..', '//' or '%61' detour around a DENY", async () => {
+    const seen = app.seen.length;
+    for (const path of ["/public/../admin/users", "//admin/users", "/%61dmin/users", "/./admin/users", "/%2e%2e/admin/users"]) {
+      const r = await direct.request("api:9080", path);
+      assert.equal(r.status, 403, `${path}: ${r.status}`);
+    }
+    assert.equal(app.seen.length, seen, "none reached the app");
+    const ok = await direct.request("api:9080", "/a/b/../items//x?q=/../admin");
+    assert.equal(ok.status, 200);
+    assert.equal(app.seen.at(-1)!.path, "/a/items/x?q=/../admin", "the app gets the normalised path, the query untouched");
+    assert.equal((await direct.request("api:9080", "/100%")).status, 400);
+  });
+
   it("when-conditions on headers; AUDIT matches logged, deciding nothing", async () => {
     assert.equal((await direct.request("api:9080", "/orders", { method: "POST", body: "x", headers: { "x-tenant": "acme" } })).status, 200);
     assert.equal((await direct.request("api:9080", "/orders", { method: "POST", body: "x", headers: { "x-tenant": "evil" } })).status, 403);

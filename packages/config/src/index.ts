@@ -18,3 +18,4 @@ export * from "./telemetry";
 export * from "./tap";
 export * from "./spiffe";
 export * from "./authz/authorize";
+export { normalizePath } from "./authz/normalize-path";

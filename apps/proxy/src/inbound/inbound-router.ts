@@ -1,6 +1,7 @@
+import { normalizePath } from "@trellis/config";
 import type { MtlsMode, Snapshot } from "@trellis/config";
 import type { PeerInfo } from "../core/context";
-import { MtlsRequiredError, NoRouteError } from "../core/errors";
+import { BadRequestError, MtlsRequiredError, NoRouteError } from "../core/errors";
 import { compose } from "../core/types";
 import type { Handler, Headers, Layer } from "../core/types";
 import { MESH_HEADER_PREFIX, PORT_HEADER } from "../server/peer-metadata";
@@ -91,6 +92,12 @@ export class InboundRouter {
     const listener = this.listenerFor(req.headers, req.authority);
     if (!listener || listener.protocol === "tcp") return Promise.reject(new NoRouteError(`no inbound listener for ${req.authority}`));
     ctx.target = { host: `${this.snapshot.proxy.service}.${this.snapshot.proxy.namespace}`, port: listener.port, cluster: `inbound|${listener.port}||` };
+    // Policies and the app see one spelling of the path: no `..`, `//` or `%61` detours around a rule.
+    if (req.path.startsWith("/")) {
+      const normalized = normalizePath(req.path);
+      if (normalized === undefined) return Promise.reject(new BadRequestError("malformed request path (a '%' not followed by two hex digits)"));
+      req.path = normalized;
+    }
     ctx.destination = this.self;
     for (const k of Object.keys(req.headers)) if (k.startsWith(MESH_HEADER_PREFIX)) delete req.headers[k];
     return next(req, ctx, signal);

@@ -74,3 +74,25 @@ describe("authorize (Istio semantics)", () => {
     assert.deepEqual(authorize([audit], req({ path: "/other" })).audited, []);
   });
 });
+
+describe("authorize: not-variants and lists that must say something", () => {
+  test("notMethods, notPorts and notRequestPrincipals exclude what they name", () => {
+    const allow = (rule: AuthzPolicy["rules"][number]) => [policy("p", "ALLOW", [rule])];
+    assert.equal(authorize(allow({ to: [{ operation: { notMethods: ["DELETE"] } }] }), req()).allowed, true);
+    assert.equal(authorize(allow({ to: [{ operation: { notMethods: ["DELETE"] } }] }), req({ method: "DELETE" })).allowed, false);
+    assert.equal(authorize(allow({ to: [{ operation: { notPorts: [9090] } }] }), req({ port: 9090 })).allowed, false);
+    assert.equal(authorize(allow({ to: [{ operation: { notPorts: [9090] } }] }), req()).allowed, true);
+    const noBots = allow({ from: [{ source: { notRequestPrincipals: ["https://auth/bot-*"] } }] });
+    assert.equal(authorize(noBots, req({ requestPrincipal: "https://auth/bot-7" })).allowed, false);
+    assert.equal(authorize(noBots, req({ requestPrincipal: "https://auth/alice" })).allowed, true);
+  });
+
+  test("the schema refuses empty lists and conditions without values, naming the field", async () => {
+    const { AuthorizationPolicySpecSchema } = await import("../resources/authorization-policy");
+    const problems = (spec: unknown) => AuthorizationPolicySpecSchema.safeParse(spec).error?.issues.map((i) => `${i.path.join(".")}: ${i.message}`) ?? [];
+    assert.deepEqual(problems({ rules: [{ from: [{ source: { principals: [] } }] }] }), ["rules.0.from.0.source.principals: must name at least one value; omit the field to match any"]);
+    assert.deepEqual(problems({ rules: [{ to: [{ operation: { notPaths: [] } }] }] }), ["rules.0.to.0.operation.notPaths: must name at least one value; omit the field to match any"]);
+    assert.deepEqual(problems({ rules: [{ when: [{ key: "request.headers[x-tenant]" }] }] }), ["rules.0.when.0.values: a condition needs values or notValues (without either it would match every request)"]);
+    assert.deepEqual(problems({ rules: [{ when: [{ key: "request.headers[x-tenant]", notValues: ["evil"] }] }] }), []);
+  });
+});

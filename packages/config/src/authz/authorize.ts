@@ -93,6 +93,7 @@ function sourceMatches(s: Source, req: AuthzRequest): boolean {
   if (s.namespaces && !anyPattern(s.namespaces, req.sourceNamespace)) return false;
   if (s.notNamespaces && anyPattern(s.notNamespaces, req.sourceNamespace)) return false;
   if (s.requestPrincipals && !anyPattern(s.requestPrincipals, req.requestPrincipal)) return false;
+  if (s.notRequestPrincipals && anyPattern(s.notRequestPrincipals, req.requestPrincipal)) return false;
   return true;
 }
 
@@ -100,7 +101,9 @@ function operationMatches(o: Operation, req: AuthzRequest): boolean {
   if (o.methods && !o.methods.some((m) => m === "*" || m === req.method)) return false;
   if (o.paths && !anyPattern(o.paths, req.path)) return false;
   if (o.notPaths && anyPattern(o.notPaths, req.path)) return false;
+  if (o.notMethods && o.notMethods.some((m) => m === "*" || m === req.method)) return false;
   if (o.ports && !o.ports.includes(req.port)) return false;
+  if (o.notPorts && o.notPorts.includes(req.port)) return false;
   return true;
 }
 

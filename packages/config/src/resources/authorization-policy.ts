@@ -1,19 +1,24 @@
 import { z } from "zod";
 import { PortNumberSchema, WorkloadSelectorSchema } from "../common";
 
+/** A list that, when given, names at least one value: an empty list would silently match nothing (or, under `not*`, everything). */
+const list = <T extends z.ZodTypeAny>(item: T) => z.array(item).min(1, "must name at least one value; omit the field to match any");
+
 /** Who is calling: all set fields must match. */
 export const AuthzSourceSchema = z
   .object({
     /** SPIFFE IDs allowed (`spiffe://<trust-domain>/ns/<ns>/sa/<sa>`); `*` wildcards as prefix or suffix. */
-    principals: z.array(z.string().min(1)).optional(),
+    principals: list(z.string().min(1)).optional(),
     /** SPIFFE IDs excluded. */
-    notPrincipals: z.array(z.string().min(1)).optional(),
+    notPrincipals: list(z.string().min(1)).optional(),
     /** Caller namespaces. */
-    namespaces: z.array(z.string().min(1)).optional(),
+    namespaces: list(z.string().min(1)).optional(),
     /** Caller namespaces excluded. */
-    notNamespaces: z.array(z.string().min(1)).optional(),
+    notNamespaces: list(z.string().min(1)).optional(),
     /** JWT principals (`<iss>/<sub>`) from RequestAuthentication. */
-    requestPrincipals: z.array(z.string().min(1)).optional(),
+    requestPrincipals: list(z.string().min(1)).optional(),
+    /** JWT principals excluded. */
+    notRequestPrincipals: list(z.string().min(1)).optional(),
   })
   .strict();
 
@@ -21,13 +26,17 @@ export const AuthzSourceSchema = z
 export const AuthzOperationSchema = z
   .object({
     /** HTTP methods. */
-    methods: z.array(z.string().regex(/^[A-Z*]+$/, "methods are upper-case")).optional(),
+    methods: list(z.string().regex(/^[A-Z*]+$/, "methods are upper-case")).optional(),
+    /** HTTP methods excluded. */
+    notMethods: list(z.string().regex(/^[A-Z*]+$/, "methods are upper-case")).optional(),
     /** Paths; `*` wildcards as prefix or suffix (`/api/*`). */
-    paths: z.array(z.string().min(1)).optional(),
+    paths: list(z.string().min(1)).optional(),
     /** Paths excluded. */
-    notPaths: z.array(z.string().min(1)).optional(),
-    /** Destination ports. */
-    ports: z.array(PortNumberSchema).optional(),
+    notPaths: list(z.string().min(1)).optional(),
+    /** Destination (service) ports. */
+    ports: list(PortNumberSchema).optional(),
+    /** Destination ports excluded. */
+    notPorts: list(PortNumberSchema).optional(),
   })
   .strict();
 
@@ -37,11 +46,12 @@ export const AuthzConditionSchema = z
     /** Attribute: `request.headers[<name>]`, `request.auth.claims[<claim>]`, `source.ip`, `source.namespace`, `source.principal`. */
     key: z.string().regex(/^(request\.headers\[[^\]]+\]|request\.auth\.claims\[[^\]]+\]|request\.auth\.principal|request\.auth\.audiences|source\.ip|source\.namespace|source\.principal|destination\.port)$/, "unknown condition key; use request.headers[<name>], request.auth.claims[<claim>], request.auth.principal, source.ip, source.namespace, source.principal or destination.port"),
     /** Any of these values matches. */
-    values: z.array(z.string()).optional(),
+    values: list(z.string().min(1)).optional(),
     /** None of these values may match. */
-    notValues: z.array(z.string()).optional(),
+    notValues: list(z.string().min(1)).optional(),
   })
-  .strict();
+  .strict()
+  .refine((c) => c.values !== undefined || c.notValues !== undefined, { message: "a condition needs values or notValues (without either it would match every request)", path: ["values"] });
 
 /** One rule: it matches when any `from`, any `to` and every `when` match. Absent parts match all. */
 export const AuthzRuleSchema = z
