@@ -29,6 +29,7 @@ import { TraceService } from "./telemetry/traces/trace-service";
 /** A running control-plane replica. */
 export interface ControlPlane {
   apiUrl: string;
+  /** The plaintext config port's `host:port`, or `off` (TRELLIS_GRPC_PLAINTEXT=false). */
   grpcAddress: string;
   /** gRPC over TLS: mTLS config streams and the Identity service. */
   grpcTlsAddress: string;
@@ -137,13 +138,13 @@ export async function startControlPlane(env: Env, log: Logger): Promise<ControlP
   housekeeping.announced(await store.head());
   // The config ports open last: proxies waiting to reconnect arrive the moment a port is bound,
   // and must find a replica that has finished starting.
-  const grpcPort = await distribution.listen(`${env.TRELLIS_HOST}:${env.TRELLIS_GRPC_PORT}`);
+  const grpcPort = env.TRELLIS_GRPC_PLAINTEXT ? await distribution.listen(`${env.TRELLIS_HOST}:${env.TRELLIS_GRPC_PORT}`) : undefined;
   const grpcTlsPort = await distribution.listen(`${env.TRELLIS_HOST}:${env.TRELLIS_GRPC_TLS_PORT}`, tlsCredentials, (server) => identity.addTo(server));
 
   const host = env.TRELLIS_HOST.includes(":") ? `[${env.TRELLIS_HOST}]` : env.TRELLIS_HOST;
   return {
     apiUrl: `http://${host}:${apiPort}`,
-    grpcAddress: `${host}:${grpcPort}`,
+    grpcAddress: grpcPort === undefined ? "off" : `${host}:${grpcPort}`,
     grpcTlsAddress: `${host}:${grpcTlsPort}`,
     replicaId,
     firstAdmin: first.created ? { username: first.username, ...(first.generatedPassword ? { generatedPassword: first.generatedPassword } : {}) } : undefined,

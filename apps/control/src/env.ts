@@ -24,6 +24,11 @@ const EnvSchema = z.object({
    * port above serves the config stream only.
    */
   TRELLIS_GRPC_TLS_PORT: z.coerce.number().int().min(0).max(65535).default(15012),
+  /**
+   * Whether the plaintext config port (TRELLIS_GRPC_PORT) opens at all. With every proxy
+   * joined to the mesh CA, `false` leaves only the mTLS port: no unauthenticated config stream.
+   */
+  TRELLIS_GRPC_PLAINTEXT: z.enum(["true", "false"]).default("true").transform((v) => v === "true"),
   /** This replica's id, unique among control-plane replicas. */
   TRELLIS_REPLICA_ID: z.string().min(1).default(`${hostname()}-${randomUUID().slice(0, 8)}`),
   /** How long a disconnected proxy's endpoint is kept before removal, in ms. */

@@ -17,7 +17,7 @@ if (cp.firstAdmin?.generatedPassword) {
   // Once, on stdout (not in the logs): the operator's way in. Set TRELLIS_ADMIN_PASSWORD to choose it instead.
   process.stdout.write(`First start: created user '${cp.firstAdmin.username}' with password ${cp.firstAdmin.generatedPassword}\n  (shown this once; change it with auth.changePassword)\n`);
 }
-process.stdout.write(`Trellis control plane ready\n  API (tRPC):   ${cp.apiUrl}/trpc\n  config gRPC:  ${cp.grpcAddress} (plaintext), ${cp.grpcTlsAddress} (TLS: mTLS streams, identity)\n  database:     ${cp.db.backend === "postgres" ? cp.db.target : `embedded PGlite (${env.TRELLIS_DATA_DIR})`}\n`);
+process.stdout.write(`Trellis control plane ready\n  API (tRPC):   ${cp.apiUrl}/trpc\n  config gRPC:  ${cp.grpcAddress === "off" ? "plaintext port off" : `${cp.grpcAddress} (plaintext)`}, ${cp.grpcTlsAddress} (TLS: mTLS streams, identity)\n  database:     ${cp.db.backend === "postgres" ? cp.db.target : `embedded PGlite (${env.TRELLIS_DATA_DIR})`}\n`);
 
 let stopping = false;
 for (const signal of ["SIGINT", "SIGTERM"] as const) {

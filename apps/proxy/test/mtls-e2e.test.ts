@@ -48,7 +48,8 @@ describe("mesh mTLS end to end: join tokens, STRICT, real proxies", () => {
 
   before(async () => {
     db = await createTestDatabase();
-    cp = await spawnControlPlane({ DATABASE_URL: db.url });
+    // Zero trust: no plaintext config port at all; the proxies join and stream over mTLS.
+    cp = await spawnControlPlane({ DATABASE_URL: db.url, TRELLIS_GRPC_PLAINTEXT: "false" });
     await applyResources(cp.api, [svc("productpage"), svc("reviews"), strict], "strict mesh");
     const bundle = path.join(dir, "ca.pem");
     writeFileSync(bundle, (await trpcQuery<{ pem: string }>(cp.api, "ca.bundle")).pem);
@@ -85,6 +86,10 @@ describe("mesh mTLS end to end: join tokens, STRICT, real proxies", () => {
       return e?.traffic && e.traffic.requests >= 10 ? e : undefined;
     });
     assert.equal(edge.traffic!.mtlsShare, 1);
+  });
+
+  it("with TRELLIS_GRPC_PLAINTEXT=false the control plane opens no plaintext config port", () => {
+    assert.equal(cp.grpcTarget, "off");
   });
 
   it("STRICT: a caller without a sidecar is refused at the connection", async () => {

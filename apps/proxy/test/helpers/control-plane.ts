@@ -79,7 +79,7 @@ export async function spawnControlPlane(env: Record<string, string>, opts: { tim
     child,
     api: listening.api,
     grpcPort,
-    grpcTarget: `127.0.0.1:${grpcPort}`,
+    grpcTarget: listening.grpc === "off" ? "off" : `127.0.0.1:${grpcPort}`,
     grpcTlsTarget: listening.grpcTls,
     stderr: () => err,
     stop: () =>
