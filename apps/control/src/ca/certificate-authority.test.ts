@@ -172,7 +172,8 @@ describe("mesh certificate authority [postgres]", () => {
     cert.validity.notAfter = new Date(Date.now() + 365 * DAY);
     cert.setSubject([{ name: "commonName", value: "corp mesh intermediate" }]);
     cert.setIssuer(forge.pki.certificateFromPem(root.certPem).subject.attributes);
-    cert.setExtensions([{ name: "basicConstraints", cA: true, critical: true }, { name: "keyUsage", keyCertSign: true, cRLSign: true, critical: true }]);
+    // Its key identifier is not the SHA-1 of its key (as forge would compute it): some CAs use other methods.
+    cert.setExtensions([{ name: "basicConstraints", cA: true, critical: true }, { name: "keyUsage", keyCertSign: true, cRLSign: true, critical: true }, { name: "subjectKeyIdentifier", value: forge.asn1.toDer(forge.asn1.create(forge.asn1.Class.UNIVERSAL, forge.asn1.Type.OCTETSTRING, false, forge.util.hexToBytes("0a1b2c3d4e5f60718293"))).getBytes() }]);
     cert.sign(forge.pki.privateKeyFromPem(root.privateKeyPem), forge.md.sha256.create());
     const interPem = forge.pki.certificateToPem(cert);
 
@@ -183,6 +184,8 @@ describe("mesh certificate authority [postgres]", () => {
     const issued = await ca.issue(p.csrPem, { namespace: "bookinfo", service: "details" });
     const [leaf, mid] = splitPem(issued.certChainPem).map((pem) => new X509Certificate(pem));
     assert.ok(leaf!.verify(mid!.publicKey) && mid!.verify(new X509Certificate(root.certPem).publicKey), "leaf → intermediate → operator root");
+    // OpenSSL's issuer check (X509_check_issued) compares the leaf's authority key id with the intermediate's own.
+    assert.ok(leaf!.checkIssued(mid!), "the leaf's authorityKeyIdentifier is the intermediate's subjectKeyIdentifier");
     const rootPrint = new X509Certificate(root.certPem).fingerprint256;
     assert.ok(splitPem(issued.trustBundlePem).some((pem) => new X509Certificate(pem).fingerprint256 === rootPrint), "the operator's root is trusted");
     // Opening again with the same certificate imports nothing new.

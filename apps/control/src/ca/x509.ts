@@ -102,10 +102,19 @@ export function signWorkloadCert(opts: { csrPem: string; spiffeId: string; ttlMs
     // URI SAN only, marked critical as X509-SVIDs with an empty subject would need; the subject here is not empty, so it is not.
     { name: "subjectAltName", altNames: [{ type: 6, value: opts.spiffeId }] },
     { name: "subjectKeyIdentifier" },
-    { name: "authorityKeyIdentifier", keyIdentifier: issuer.generateSubjectKeyIdentifier().getBytes() },
+    // The issuer's own SKI when it has one (an operator's intermediate may compute it differently from forge), else computed as RFC 5280 method 1.
+    { name: "authorityKeyIdentifier", keyIdentifier: issuerKeyId(issuer) },
   ]);
   cert.sign(pki.privateKeyFromPem(opts.issuerKeyPem), forge.md.sha256.create());
   return { certPem: pki.certificateToPem(cert), notBefore: cert.validity.notBefore, notAfter: cert.validity.notAfter, serial: cert.serialNumber };
+}
+
+/** The issuer's subjectKeyIdentifier (raw bytes), or one computed from its key when it carries none. */
+function issuerKeyId(issuer: forge.pki.Certificate): string {
+  const ski = issuer.getExtension("subjectKeyIdentifier") as { subjectKeyIdentifier?: string } | null;
+  // forge exposes the extension's value as hex.
+  if (ski?.subjectKeyIdentifier) return forge.util.hexToBytes(ski.subjectKeyIdentifier);
+  return issuer.generateSubjectKeyIdentifier().getBytes();
 }
 
 /** Notes about a certificate PEM the CA is given (operator-supplied): is it a CA, its end, its key matches. */
