@@ -1,10 +1,14 @@
 import net from "node:net";
+import { normalizePath } from "@trellis/config";
 import type { Snapshot } from "@trellis/config";
 import type { PeerInfo } from "./core/context";
 import { RequestContext, UNKNOWN_PEER } from "./core/context";
-import { NotReadyError } from "./core/errors";
+import { BadRequestError, NoRouteError, NotReadyError } from "./core/errors";
 import type { Logger } from "./core/log";
-import type { Handler, ProxyRequest } from "./core/types";
+import { compose } from "./core/types";
+import type { Handler, Layer, ProxyRequest } from "./core/types";
+import { GatewayListeners } from "./gateway/gateway-listeners";
+import { GatewayRouter } from "./gateway/gateway-router";
 import { RetryBudget } from "./filters/retry-budget";
 import { authorizationLayer } from "./filters/authorization";
 import { JwksCache, jwtAuthnLayer } from "./filters/jwt-authn";
@@ -53,6 +57,8 @@ export interface DataPlaneOptions {
   tcpBytesEveryMs?: number | undefined;
   /** Distributed tracing; absent, no spans are recorded and trace headers pass through untouched. */
   tracer?: Tracer | undefined;
+  /** `gateway`: no local app; listens on the ports of the Gateways selecting its Service and routes by their bound Routes. */
+  mode?: "sidecar" | "gateway";
 }
 
 /** The two routers of one snapshot, swapped in together. */
@@ -62,6 +68,8 @@ interface Routers {
   inbound: InboundRouter;
   /** The routers' handlers behind the tracing layer (built with this snapshot's sampling rate). */
   handlers: { outbound: Handler; inbound: Handler };
+  /** Gateway mode: the gateway's routes, and its handler per port (policy layers and tracing in front). */
+  gateway: { router: GatewayRouter; handler(port: number): Handler } | undefined;
   appliedAt: Date;
 }
 
@@ -93,6 +101,8 @@ export class DataPlane {
   /** Remote JWKS of the RequestAuthentication rules, kept across snapshots. */
   private readonly jwks = new JwksCache();
   private routers: Routers | undefined;
+  /** Gateway mode: the listeners on the Gateway server ports (opened by start). */
+  gatewayListeners: GatewayListeners | undefined;
   private readonly servers: Array<net.Server & { closeAll?: (graceMs?: number) => Promise<void> }> = [];
   readonly ports = { inbound: 0, outbound: 0, tcpForward: [] as number[] };
 
@@ -166,7 +176,20 @@ export class DataPlane {
     const live = outbound.liveEndpoints();
     const trace = this.opts.tracer?.layer(snapshot.tracing?.samplingPercent ?? 0);
     const handlers = trace ? { outbound: trace(outbound.handler), inbound: trace(inbound.handler) } : { outbound: outbound.handler, inbound: inbound.handler };
-    this.routers = { snapshot, outbound, inbound, handlers, appliedAt: new Date() };
+    let gateway: Routers["gateway"];
+    if (this.opts.mode === "gateway") {
+      const router = new GatewayRouter(snapshot, outbound);
+      if (router.skipped.length) this.opts.log.warn("gateway servers not served: only HTTP, HTTP2 and GRPC listeners are (TLS termination is not in yet)", { skipped: router.skipped });
+      // The gateway's own policies (RequestAuthentication, AuthorizationPolicy, rate limits selecting it) guard what enters the mesh.
+      const perPort = new Map<number, Handler>();
+      for (const port of router.ports) {
+        const h = compose([gatewayEntry(port), ...policy], router.handler(port));
+        perPort.set(port, trace ? trace(h) : h);
+      }
+      gateway = { router, handler: (port) => perPort.get(port) ?? gatewayClosed };
+      this.gatewayListeners?.sync(router.ports);
+    }
+    this.routers = { snapshot, outbound, inbound, handlers, gateway, appliedAt: new Date() };
     this.states.retain(live);
     const addresses = new Set<string>();
     for (const keys of live.values()) for (const k of keys) addresses.add(k);
@@ -176,6 +199,23 @@ export class DataPlane {
 
   async start(): Promise<void> {
     const { opts } = this;
+    if (opts.mode === "gateway") {
+      this.gatewayListeners = new GatewayListeners(
+        opts.bind,
+        (port) => ({
+          direction: "outbound",
+          handler: () => this.routers?.gateway?.handler(port) ?? notReady,
+          source: () => opts.self,
+          // Callers outside the mesh must not pass for a mesh peer.
+          dropHeaderPrefix: MESH_HEADER_PREFIX,
+          started: (ctx) => this.live.started(ctx),
+          finish: (ctx, req, outcome) => this.finished(ctx, req, outcome),
+          log: opts.log,
+        }),
+        opts.log,
+      );
+      if (this.routers?.gateway) this.gatewayListeners.sync(this.routers.gateway.router.ports);
+    }
     const outboundEdge: EdgeOptions = {
       direction: "outbound",
       handler: () => this.routers?.handlers.outbound ?? notReady,
@@ -230,9 +270,29 @@ export class DataPlane {
 
   /** Closes the listeners; with `drainMs`, requests in flight get that long to finish first. */
   async stop(drainMs = 0): Promise<void> {
+    await this.gatewayListeners?.close(drainMs);
     await Promise.all(this.servers.map((s) => (s.closeAll ? s.closeAll(drainMs) : new Promise<void>((resolve) => s.close(() => resolve())))));
     await this.upstreams.close();
   }
+}
+
+/** A port the current snapshot no longer serves (its listener is closing). */
+const gatewayClosed: Handler = () => Promise.reject(new NoRouteError("this gateway port is no longer configured"));
+
+/**
+ * First on a gateway port: the port is what authorization's `ports` match, and the path is
+ * normalised (as on a sidecar's inbound) before policies and routes see it.
+ */
+function gatewayEntry(port: number): Layer {
+  return (next) => (req, ctx, signal) => {
+    ctx.target = { host: "", port, cluster: "" };
+    if (req.path.startsWith("/")) {
+      const normalized = normalizePath(req.path);
+      if (normalized === undefined) return Promise.reject(new BadRequestError("malformed request path (a '%' not followed by two hex digits)"));
+      req.path = normalized;
+    }
+    return next(req, ctx, signal);
+  };
 }
 
 /** Before the first snapshot: nothing is routable yet. */

@@ -32,7 +32,6 @@ export interface Sidecar {
  * once a snapshot is served.
  */
 export async function startSidecar(opts: ProxyOptions, log: Logger): Promise<Sidecar> {
-  if (opts.mode === "gateway") throw new Error("--mode gateway is not available yet: gateway mode arrives with the ingress gateway (issue 6); run as a sidecar");
   // With --ca-bundle the proxy has a mesh identity: a certificate before anything else talks to the control plane.
   const identity = opts.caBundle ? await startIdentity(opts, log) : undefined;
   const self: PeerInfo = { workload: opts.workload, app: opts.service, version: opts.labels["version"] ?? "unknown", namespace: opts.namespace, ...(identity ? { principal: identity.spiffeId } : {}) };
@@ -46,6 +45,7 @@ export async function startSidecar(opts: ProxyOptions, log: Logger): Promise<Sid
     inboundPort: opts.inboundPort,
     outboundPort: opts.outboundPort,
     tcpForward: opts.tcpForward.map((f) => ({ port: f.localPort, authority: `${f.host}:${f.port}` })),
+    mode: opts.mode,
     log,
   });
   if (identity) {
@@ -85,7 +85,12 @@ export async function startSidecar(opts: ProxyOptions, log: Logger): Promise<Sid
   await config.start();
 
   const source: AdminSource = {
-    ready: () => (dataPlane.current ? { ready: true } : { ready: false, reason: "no configuration yet: waiting for the control plane at " + opts.controlPlane }),
+    ready: () => {
+      if (!dataPlane.current) return { ready: false, reason: "no configuration yet: waiting for the control plane at " + opts.controlPlane };
+      const failed = dataPlane.gatewayListeners?.failed;
+      if (failed && failed.size > 0) return { ready: false, reason: `gateway ports not bound: ${[...failed].map(([p, why]) => `${p} (${why})`).join(", ")}` };
+      return { ready: true };
+    },
     metrics: dataPlane.metrics,
     configDump: () => {
       const s = config.status();
@@ -99,6 +104,7 @@ export async function startSidecar(opts: ProxyOptions, log: Logger): Promise<Sid
         lastAckAt: s.lastAckAt?.toISOString() ?? null,
         lastNack: s.lastNack ? { version: s.lastNack.version, reason: s.lastNack.reason, at: s.lastNack.at.toISOString() } : null,
         identity: identity?.status() ?? null,
+        ...(dataPlane.gatewayListeners ? { gatewayPorts: dataPlane.gatewayListeners.ports } : {}),
       };
     },
     clusters: () => clusterStatus(dataPlane),

@@ -43,7 +43,8 @@ export class OutboundRouter {
   readonly handler: Handler;
   private readonly routes = new Map<string, PortRoutes>();
   private readonly clusters = new Map<string, UpstreamCluster | undefined>();
-  private readonly ruleDeps: RuleDeps;
+  /** How route rules reach clusters and mirrors; the gateway router compiles its rules with it too. */
+  readonly ruleDeps: RuleDeps;
 
   constructor(
     readonly snapshot: Snapshot,

@@ -25,7 +25,7 @@ export interface TestProxy {
 }
 
 /** Starts a data plane on port 0 listeners with a silent logger and applies `snap`. */
-export async function startProxy(self: Partial<PeerInfo> & { app: string }, snap: Snapshot | undefined, extra: { tcpForward?: Array<{ port: number; authority: string }>; random?: () => number; tcpBytesEveryMs?: number; identity?: MeshTlsMaterial } = {}): Promise<TestProxy> {
+export async function startProxy(self: Partial<PeerInfo> & { app: string }, snap: Snapshot | undefined, extra: { tcpForward?: Array<{ port: number; authority: string }>; random?: () => number; tcpBytesEveryMs?: number; identity?: MeshTlsMaterial; mode?: "sidecar" | "gateway" } = {}): Promise<TestProxy> {
   const accessLog = new LogSink();
   const peer: PeerInfo = { workload: `${self.app}-0`, version: "v1", namespace: "default", ...self };
   const dp = new DataPlane({
@@ -38,6 +38,7 @@ export async function startProxy(self: Partial<PeerInfo> & { app: string }, snap
     log: createLogger(process.env.TRELLIS_TEST_LOG === "debug" ? "debug" : "error"),
     accessLogSink: accessLog,
     tcpBytesEveryMs: extra.tcpBytesEveryMs,
+    ...(extra.mode ? { mode: extra.mode } : {}),
     ...(extra.random ? { random: extra.random } : {}),
   });
   if (extra.identity) dp.setIdentity(extra.identity);

@@ -60,6 +60,7 @@ export interface TestSnapshot {
   authorizationPolicies?: Snapshot["inbound"]["authorizationPolicies"];
   jwtRules?: Snapshot["inbound"]["jwtRules"];
   peerAuthentication?: Snapshot["inbound"]["peerAuthentication"];
+  gateways?: Snapshot["gateways"];
   revision?: number;
 }
 
@@ -71,7 +72,7 @@ export function snapshot(s: TestSnapshot): Snapshot {
     proxy: { id: `${ns}/${s.service}-0`, service: s.service, namespace: ns, labels: s.labels ?? {} },
     inbound: { listeners: s.listeners ?? [], peerAuthentication: s.peerAuthentication ?? { mode: "PERMISSIVE" as const, portLevel: {}, source: null }, authorizationPolicies: s.authorizationPolicies ?? [], jwtRules: s.jwtRules ?? [], rateLimits: s.rateLimits ?? [] },
     outbound: { hosts: [...(s.hosts ?? [])].sort((a, b) => a.host.localeCompare(b.host)) },
-    gateways: [],
+    gateways: s.gateways ?? [],
   };
   const version = createHash("sha256").update(JSON.stringify(body)).digest("hex").slice(0, 16);
   return SnapshotSchema.parse({ version, ...body });
