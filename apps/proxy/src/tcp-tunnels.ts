@@ -1,5 +1,8 @@
 import type { Duplex } from "node:stream";
+import { authorize, parseSpiffeId } from "@trellis/config";
 import { RequestContext } from "./core/context";
+import { AccessDeniedError } from "./core/errors";
+import { hostOf } from "./filters/authorization";
 import type { PeerInfo } from "./core/context";
 import type { Logger } from "./core/log";
 import type { InboundRouter } from "./inbound/inbound-router";
@@ -75,6 +78,21 @@ export class TcpTunnels {
       ready(403);
       this.closed(tcpCtx);
       return;
+    }
+    // AuthorizationPolicies hold for TCP too, on what a connection has: the peer's identity and
+    // the port (rules on HTTP attributes — methods, paths, headers — never match a TCP connection).
+    const policies = inbound.snapshot.inbound.authorizationPolicies;
+    if (policies.length > 0) {
+      const principal = ctx.peerPrincipal;
+      const decision = authorize(policies, { method: "", path: "", port: listener.port, headers: {}, sourcePrincipal: principal, sourceNamespace: principal ? parseSpiffeId(principal)?.namespace : undefined, sourceIp: hostOf(ctx.downstreamAddress) });
+      if (decision.audited.length > 0) tcpCtx.audited = decision.audited;
+      if (!decision.allowed) {
+        tcpCtx.error = new AccessDeniedError(decision.policy);
+        tcpCtx.flags.add("RBAC");
+        ready(403);
+        this.closed(tcpCtx);
+        return;
+      }
     }
     const appPort = inbound.targetPort(listener);
     tcpCtx.upstreamAddress = `${this.deps.appHost}:${appPort}`;

@@ -183,7 +183,8 @@ describe("automatic mTLS between sidecars", () => {
       { name: "tcp", port: 5432, targetPort: db.port, protocol: "tcp" as const },
       { name: "tcp-open", port: 5433, targetPort: db.port + 1, protocol: "tcp" as const },
     ];
-    const dbProxy = t.track(await startProxy({ app: "db" }, snapshot({ service: "db", listeners, peerAuthentication: { mode: "PERMISSIVE", portLevel: { [String(db.port)]: "STRICT" }, source: null } }), { identity: ca.issue("default", "db") }));
+    const onlyApi: Snapshot["inbound"]["authorizationPolicies"] = [{ source: "AuthorizationPolicy/default/db-from-api", action: "ALLOW", rules: [{ from: [{ source: { principals: ["spiffe://cluster.local/ns/default/sa/api"] } }] }] }];
+    const dbProxy = t.track(await startProxy({ app: "db" }, snapshot({ service: "db", listeners, authorizationPolicies: onlyApi, peerAuthentication: { mode: "PERMISSIVE", portLevel: { [String(db.port)]: "STRICT" }, source: null } }), { identity: ca.issue("default", "db") }));
     const dbHost = (plaintext: boolean) => host({ name: "db", ports: [{ port: 5432, protocol: "tcp" }], endpoints: [{ port: dbProxy.inboundPort, sidecar: true, plaintext }] });
     const exchange = async (forwardPort: number): Promise<string> => {
       const socket = net.connect(forwardPort, "127.0.0.1");
@@ -207,6 +208,14 @@ describe("automatic mTLS between sidecars", () => {
     await until(() => dbProxy.accessLog.lines.filter((l) => l.protocol === "tcp").length >= 2, "the refusal logged");
     assert.equal(dbProxy.accessLog.lines.filter((l) => l.protocol === "tcp")[1]!.reason, "TRELLIS_MTLS_REQUIRED");
     assert.equal(dbProxy.accessLog.lines.filter((l) => l.protocol === "tcp")[1]!.connection_security_policy, "none");
+    // Over mTLS but with an identity the policy does not allow: the tunnel is refused (RBAC).
+    const intruder = t.track(await startProxy({ app: "intruder" }, snapshot({ service: "intruder", hosts: [dbHost(false)] }), { identity: ca.issue("default", "intruder"), tcpForward: [{ port: 0, authority: "db:5432" }] }));
+    assert.equal(await exchange(intruder.dp.ports.tcpForward[0]!), "");
+    await until(() => dbProxy.accessLog.lines.filter((l) => l.protocol === "tcp").length >= 3, "the denial logged");
+    const denied = dbProxy.accessLog.lines.filter((l) => l.protocol === "tcp")[2]!;
+    assert.equal(denied.reason, "AuthorizationPolicy/default/db-from-api");
+    assert.equal(denied.response_flags, "RBAC");
+    assert.equal(denied.peer_principal, "spiffe://cluster.local/ns/default/sa/intruder");
   });
 
   it("root rotation: with both roots in every bundle, certificates from the old and the new root interoperate", async () => {

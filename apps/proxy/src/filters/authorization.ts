@@ -37,7 +37,7 @@ export function authorizationLayer(policies: readonly AuthzPolicy[]): Layer {
 }
 
 /** The IP of `ip:port` / `[v6]:port`. */
-function hostOf(address: string): string {
+export function hostOf(address: string): string {
   if (address.startsWith("[")) return address.slice(1, address.indexOf("]"));
   const colon = address.lastIndexOf(":");
   return colon > 0 && address.indexOf(":") === colon ? address.slice(0, colon) : address;
