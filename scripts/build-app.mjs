@@ -3,13 +3,16 @@
 // sources it imports) into apps/<app>/dist/main.mjs, so production runs plain JavaScript: no
 // TypeScript loader in the process (tsx costs ~40 MB RSS and start-up time, in every sidecar
 // for the proxy). Third-party packages stay external and load from node_modules as usual.
-// Usage: node scripts/build-app.mjs control|proxy
+// `demo` builds the demo's three programs (app, load generator, compose bootstrap) the same way.
+// Usage: node scripts/build-app.mjs control|proxy|demo
 import { build } from "esbuild";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
-const APPS = ["control", "proxy"];
+const APPS = ["control", "proxy", "demo"];
+/** Entry points per app: src/<name>.ts → dist/<name>.mjs. */
+const ENTRIES = { control: ["main"], proxy: ["main"], demo: ["main", "loadgen", "bootstrap"] };
 const app = process.argv[2];
 if (!APPS.includes(app)) {
   console.error(`usage: node scripts/build-app.mjs ${APPS.join("|")}`);
@@ -21,8 +24,9 @@ const deps = (file) => Object.keys(JSON.parse(readFileSync(path.join(root, file)
 const external = [...new Set([...deps(`apps/${app}/package.json`), ...deps("packages/config/package.json"), ...deps("packages/proto/package.json")])].filter((d) => !d.startsWith("@trellis/"));
 
 await build({
-  entryPoints: [path.join(root, `apps/${app}/src/main.ts`)],
-  outfile: path.join(root, `apps/${app}/dist/main.mjs`),
+  entryPoints: Object.fromEntries(ENTRIES[app].map((e) => [e, path.join(root, `apps/${app}/src/${e}.ts`)])),
+  outdir: path.join(root, `apps/${app}/dist`),
+  outExtension: { ".js": ".mjs" },
   bundle: true,
   platform: "node",
   format: "esm",
@@ -32,4 +36,4 @@ await build({
   banner: { js: "import { createRequire as __trellisCreateRequire } from 'node:module'; const require = __trellisCreateRequire(import.meta.url);" },
   logLevel: "warning",
 });
-console.log(`built apps/${app}/dist/main.mjs`);
+console.log(`built ${ENTRIES[app].map((e) => `apps/${app}/dist/${e}.mjs`).join(", ")}`);

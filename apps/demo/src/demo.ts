@@ -15,12 +15,12 @@
  * port given as 0 is picked free.
  */
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { exportJWK, generateKeyPair } from "jose";
 import { DemoApi } from "./demo-api";
-import { demoResources, INGRESS_SERVICE, JWT_ISSUER, NAMESPACE } from "./resources";
+import { demoResources, SEED_MESSAGE, INGRESS_SERVICE, NAMESPACE, PORT_BOUND } from "./resources";
+import { jwtKey, keptSecret } from "./secrets";
 import { freePort, Supervisor } from "./supervisor";
 import type { Managed } from "./supervisor";
 
@@ -87,25 +87,6 @@ const INSTANCES: Array<{ service: string; version: string; protocol: "http" | "h
   { service: "productpage", version: "v1", protocol: "http", usesMesh: true },
 ];
 
-/** A secret kept in the data directory (0600): made once, the same on every later run. */
-function keptSecret(file: string, make: () => string): string {
-  if (existsSync(file)) return readFileSync(file, "utf8").trim();
-  const v = make();
-  writeFileSync(file, v + "\n", { mode: 0o600 });
-  return v;
-}
-
-async function jwtKey(file: string): Promise<{ jwks: string; keyFile: string }> {
-  if (!existsSync(file)) {
-    const { privateKey, publicKey } = await generateKeyPair("ES256", { extractable: true });
-    const kid = randomBytes(4).toString("hex");
-    const pub = { ...(await exportJWK(publicKey)), kid, alg: "ES256", use: "sig" };
-    writeFileSync(file, JSON.stringify({ issuer: JWT_ISSUER, privateJwk: { ...(await exportJWK(privateKey)), kid, alg: "ES256" }, jwks: { keys: [pub] } }, null, 2), { mode: 0o600 });
-  }
-  const k = JSON.parse(readFileSync(file, "utf8")) as { jwks: unknown };
-  return { jwks: JSON.stringify(k.jwks), keyFile: file };
-}
-
 async function main(): Promise<void> {
   const o = parseOptions(process.argv.slice(2));
   const started = Date.now();
@@ -163,16 +144,19 @@ async function main(): Promise<void> {
     const bookstore = await sup.start("bookstore", [...TSX, APP_MAIN, "bookstore", "--port", String(bookstorePort)], {});
     const resources = demoResources({ ingressPort, jwks: jwt.jwks, bookstore: { address: "127.0.0.1", port: bookstorePort }, scale: o.scale });
     // The ingress and bookstore ports may differ between runs (--ingress-port 0): those resources follow this run's.
-    const portBound = new Set([`Gateway/${NAMESPACE}/bookinfo-gateway`, `Service/${NAMESPACE}/${INGRESS_SERVICE}`, `ServiceEntry/${NAMESPACE}/bookstore`]);
-    const seeded = await api.seed(resources, "demo: bookinfo (services, reviews 100 % v1, STRICT mTLS, authorization for the real call graph, ingress with a JWT on /api/*)", portBound);
+    const seeded = await api.seed(resources, SEED_MESSAGE, PORT_BOUND);
     say("config", seeded.created ? `config seeded as revision ${seeded.revision} (${resources.length} resources)` : seeded.added > 0 ? `config kept from the last run; ${seeded.added} resources added or moved to this run's ports (revision ${seeded.revision})` : `config kept from the last run (revision ${seeded.revision})`, { revision: seeded.revision, created: seeded.created });
     const bundleFile = path.join(o.dataDir, "ca-bundle.pem");
     writeFileSync(bundleFile, await api.caBundle());
     void bookstore;
 
     const proxyArgs = async (service: string, workload: string, version: string, extra: string[]) => {
-      const token = await api.joinToken(NAMESPACE, service);
-      return [...TSX, PROXY_MAIN, "--service", service, "--namespace", NAMESPACE, "--workload", workload, "--version", version, "--inbound-port", "0", "--outbound-port", "0", "--admin-port", "0", "--control-plane", controlTls, "--ca-bundle", bundleFile, "--join-token", token, "--data-dir", path.join(o.dataDir, "proxies", workload), "--otlp-endpoint", `${apiUrl}/v1/traces`, "--log-level", "warn", ...extra];
+      // The token goes in a 0600 file, not the argument list (which every local user can read).
+      const proxyDir = path.join(o.dataDir, "proxies", workload);
+      mkdirSync(proxyDir, { recursive: true, mode: 0o700 });
+      const tokenFile = path.join(proxyDir, "join-token");
+      writeFileSync(tokenFile, (await api.joinToken(NAMESPACE, service)) + "\n", { mode: 0o600 });
+      return [...TSX, PROXY_MAIN, "--service", service, "--namespace", NAMESPACE, "--workload", workload, "--version", version, "--inbound-port", "0", "--outbound-port", "0", "--admin-port", "0", "--control-plane", controlTls, "--ca-bundle", bundleFile, "--join-token-file", tokenFile, "--data-dir", proxyDir, "--otlp-endpoint", `${apiUrl}/v1/traces`, "--log-level", "warn", ...extra];
     };
     const sidecars: Array<{ workload: string; proxy: Managed }> = [];
     for (const inst of INSTANCES) {

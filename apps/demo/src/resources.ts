@@ -12,6 +12,24 @@ export const TRUST_DOMAIN = "cluster.local";
 export const JWT_ISSUER = "https://login.bookinfo.demo";
 export const INGRESS_SERVICE = "ingress";
 
+/** The revision message of the first seeding. */
+export const SEED_MESSAGE = "demo: bookinfo (services, reviews 100 % v1, STRICT mTLS, authorization for the real call graph, ingress with a JWT on /api/*)";
+
+/** Resources holding ports or addresses of one run (ingress listener, bookstore stand-in): rewritten when a run's differ. */
+export const PORT_BOUND: ReadonlySet<string> = new Set([`Gateway/bookinfo/bookinfo-gateway`, `Service/bookinfo/ingress`, `ServiceEntry/bookinfo/bookstore`]);
+
+/** Every proxy of the demo: its workload name, Service and version. */
+export const WORKLOADS = [
+  { workload: "details-v1", service: "details", version: "v1" },
+  { workload: "ratings-v1", service: "ratings", version: "v1" },
+  { workload: "inventory-v1", service: "inventory", version: "v1" },
+  { workload: "reviews-v1", service: "reviews", version: "v1" },
+  { workload: "reviews-v2", service: "reviews", version: "v2" },
+  { workload: "reviews-v3", service: "reviews", version: "v3" },
+  { workload: "productpage-v1", service: "productpage", version: "v1" },
+  { workload: "ingress-0", service: "ingress", version: "v1" },
+] as const;
+
 const principal = (service: string) => `spiffe://${TRUST_DOMAIN}/ns/${NAMESPACE}/sa/${service}`;
 const meta = (name: string, namespace = NAMESPACE) => ({ name, namespace });
 
@@ -64,7 +82,7 @@ export function demoResources(o: DemoResourceOptions): unknown[] {
       kind: "Route",
       metadata: meta("bookinfo"),
       spec: {
-        hosts: ["localhost", "127.0.0.1", "bookinfo.local"],
+        hosts: ["localhost", "127.0.0.1", "bookinfo.local", "ingress"],
         gateways: ["bookinfo-gateway"],
         http: [{ name: "productpage", match: [{ path: { exact: "/" } }, { path: { exact: "/productpage" } }, { path: { prefix: "/api/v1/products" } }], route: [{ destination: { host: "productpage", port: 9080 } }] }],
       },

@@ -151,5 +151,8 @@ describe("parseProxyArgs", () => {
     const bad = failure(["--service", "reviews", "--app-port", "9080", "--ca-bundle", "/x", "--join-token", "not-a-token"]);
     assert.match(bad, /--join-token.*<id>\.<secret>/);
     assert.ok(!bad.includes("not-a-token"), "the message does not echo the token");
+    assert.equal(parse(["--service", "reviews", "--app-port", "9080", "--ca-bundle", "/x", "--join-token-file", "/run/secrets/token"]).joinTokenFile, "/run/secrets/token");
+    assert.match(failure(["--service", "reviews", "--app-port", "9080", "--join-token-file", "/t"]), /--join-token-file.*needs --ca-bundle/);
+    assert.match(failure(["--service", "reviews", "--app-port", "9080", "--ca-bundle", "/x", "--join-token-file", "/t", "--join-token", "0123456789abcdef.c2VjcmV0"]), /not both/);
   });
 });

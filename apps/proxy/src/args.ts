@@ -71,6 +71,12 @@ export const ProxyOptionsSchema = z
     address: AddressSchema,
     /** The host every listener binds to. */
     bind: AddressSchema,
+    /**
+     * The host the outbound listener (and TCP forwards) bind to, default 127.0.0.1 whatever
+     * --bind says: they act for the local app, and open on a shared network they would let
+     * any caller pass for this workload.
+     */
+    outboundBind: AddressSchema,
     logLevel: z.enum(["debug", "info", "warn", "error"], { message: "must be one of debug, info, warn, error" }),
     /** Plain TCP forwards for apps that cannot use HTTP CONNECT, by local port. */
     tcpForward: z.array(TcpForwardSchema),
@@ -86,6 +92,8 @@ export const ProxyOptionsSchema = z
     caBundle: z.string().min(1, "must be a file path").optional(),
     /** A join token (`<id>.<secret>`) for the first certificate; a valid one stored in the data directory makes it unnecessary. */
     joinToken: z.string().regex(/^[0-9a-f]{16}\.[A-Za-z0-9_-]+$/, "must be <id>.<secret> as ca.joinTokens.create returned it").optional(),
+    /** A file holding the join token (kept out of the process arguments, which other users can list); read when a certificate is needed. */
+    joinTokenFile: z.string().min(1, "must be a file path").optional(),
   })
   .strict()
   .superRefine((o, ctx) => {
@@ -98,6 +106,8 @@ export const ProxyOptionsSchema = z
       else taken.set(port, what);
     };
     if (o.joinToken && !o.caBundle) ctx.addIssue({ code: "custom", path: ["joinToken"], message: "needs --ca-bundle: the roots the proxy checks the control plane's certificate with" });
+    if (o.joinTokenFile && !o.caBundle) ctx.addIssue({ code: "custom", path: ["joinTokenFile"], message: "needs --ca-bundle: the roots the proxy checks the control plane's certificate with" });
+    if (o.joinToken && o.joinTokenFile) ctx.addIssue({ code: "custom", path: ["joinTokenFile"], message: "give --join-token or --join-token-file, not both" });
     claim(o.adminPort, "--admin-port", ["adminPort"]);
     claim(o.inboundPort, "--inbound-port", ["inboundPort"]);
     claim(o.outboundPort, "--outbound-port", ["outboundPort"]);
@@ -130,11 +140,13 @@ const OPTIONS = {
   dataDir: { flag: "data-dir", env: "TRELLIS_PROXY_DATA_DIR" },
   address: { flag: "address", env: "TRELLIS_PROXY_ADDRESS" },
   bind: { flag: "bind", env: "TRELLIS_PROXY_BIND" },
+  outboundBind: { flag: "outbound-bind", env: "TRELLIS_PROXY_OUTBOUND_BIND" },
   logLevel: { flag: "log-level", env: "TRELLIS_PROXY_LOG_LEVEL" },
   tcpForward: { flag: "tcp-forward", env: "TRELLIS_PROXY_TCP_FORWARD", multiple: true },
   otlpEndpoint: { flag: "otlp-endpoint", env: "TRELLIS_PROXY_OTLP_ENDPOINT" },
   caBundle: { flag: "ca-bundle", env: "TRELLIS_PROXY_CA_BUNDLE" },
   joinToken: { flag: "join-token", env: "TRELLIS_PROXY_JOIN_TOKEN" },
+  joinTokenFile: { flag: "join-token-file", env: "TRELLIS_PROXY_JOIN_TOKEN_FILE" },
 } as const satisfies Record<string, { flag: string; env: string; multiple?: boolean }>;
 type OptionName = keyof typeof OPTIONS;
 
@@ -154,7 +166,9 @@ export const USAGE = `usage: trellis-proxy --service NAME --app-port PORT [optio
   --control-plane HOST:PORT  config stream (default: 127.0.0.1:15010)
   --data-dir DIR             last good snapshot (default: .data/proxy/<namespace>-<workload>)
   --address HOST             where other proxies reach this one (default: 127.0.0.1)
-  --bind HOST                host the listeners bind to (default: 127.0.0.1)
+  --bind HOST                host the inbound, gateway and admin listeners bind to (default: 127.0.0.1)
+  --outbound-bind HOST       host the outbound listener and TCP forwards bind to (default: 127.0.0.1;
+                             they act for the local app, so keep them off shared networks)
   --log-level L              debug | info | warn | error (default: info)
   --tcp-forward PORT=HOST:P  plain TCP listener on PORT forwarding to mesh TCP service HOST:P (repeatable)
   --otlp-endpoint URL|off    where spans go, OTLP/HTTP (default: the control plane's API,
@@ -162,6 +176,7 @@ export const USAGE = `usage: trellis-proxy --service NAME --app-port PORT [optio
   --ca-bundle FILE           the mesh's trust anchors (PEM, the control plane's ca.bundle): the proxy gets a
                              workload certificate and uses the control plane's TLS port (--control-plane HOST:15012)
   --join-token TOKEN         <id>.<secret> for the first certificate (kept 0600 in --data-dir/identity afterwards)
+  --join-token-file FILE     the same, read from FILE (keeps the secret out of the process list)
   -h, --help                 this text
 
 Every option can also be set as TRELLIS_PROXY_<NAME> (e.g. TRELLIS_PROXY_APP_PORT); list
@@ -284,11 +299,13 @@ export function parseProxyArgs(argv: readonly string[], env: Readonly<Record<str
     dataDir: path.resolve(single("dataDir") ?? path.join(".data", "proxy", `${namespace}-${workload}`)),
     address: single("address") ?? "127.0.0.1",
     bind: single("bind") ?? "127.0.0.1",
+    outboundBind: single("outboundBind") ?? "127.0.0.1",
     logLevel: single("logLevel") ?? "info",
     tcpForward: tcpForwards.map((f) => f.raw),
     otlpEndpoint: single("otlpEndpoint") ?? defaultOtlpEndpoint(single("controlPlane") ?? "127.0.0.1:15010"),
     ...(single("caBundle") === undefined ? {} : { caBundle: single("caBundle") }),
     ...(single("joinToken") === undefined ? {} : { joinToken: single("joinToken") }),
+    ...(single("joinTokenFile") === undefined ? {} : { joinTokenFile: single("joinTokenFile") }),
   };
 
   const r = ProxyOptionsSchema.safeParse(raw);

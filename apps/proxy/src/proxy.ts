@@ -40,8 +40,10 @@ import type { MeshTlsMaterial } from "./identity/mesh-tls";
 /** Everything the proxy's data plane needs to start (the process flags, minus the control plane). */
 export interface DataPlaneOptions {
   self: PeerInfo;
-  /** Host the listeners bind to. */
+  /** Host the inbound and gateway listeners bind to. */
   bind: string;
+  /** Host the outbound listener and TCP forwards bind to (default: `bind`). */
+  outboundBind?: string | undefined;
   /** Where the local application listens. */
   appHost: string;
   /** The local app's port (`--app-port`); see LocalApp.port. */
@@ -244,7 +246,7 @@ export class DataPlane {
     const inboundTls: ListenerTls = { meshTls: this.meshTls, mode: () => this.routers?.inbound.connectionMode ?? "PERMISSIVE", log: opts.log, refused: (reason) => this.metrics.mtlsRefused(reason) };
     const inbound = createSniffingListener(createHttp1Server(inboundEdge), createHttp2Server(inboundEdge), inboundTls);
     this.servers.push(outbound, inbound);
-    this.ports.outbound = await listen(outbound, opts.bind, opts.outboundPort);
+    this.ports.outbound = await listen(outbound, opts.outboundBind ?? opts.bind, opts.outboundPort);
     this.ports.inbound = await listen(inbound, opts.bind, opts.inboundPort);
     for (const f of opts.tcpForward) {
       const server = net.createServer({ noDelay: true }, (socket) => {
@@ -258,7 +260,7 @@ export class DataPlane {
         });
       });
       this.servers.push(server);
-      this.ports.tcpForward.push(await listen(server, opts.bind, f.port));
+      this.ports.tcpForward.push(await listen(server, opts.outboundBind ?? opts.bind, f.port));
     }
   }
 

@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import type { PeerInfo } from "./core/context";
 import type { Logger } from "./core/log";
 import type { ProxyOptions } from "./args";
@@ -40,6 +40,7 @@ export async function startSidecar(opts: ProxyOptions, log: Logger): Promise<Sid
     self,
     tracer,
     bind: opts.bind,
+    outboundBind: opts.outboundBind,
     appHost: "127.0.0.1",
     appPort: opts.appPort,
     inboundPort: opts.inboundPort,
@@ -141,7 +142,16 @@ async function startIdentity(opts: ProxyOptions, log: Logger): Promise<WorkloadI
     throw new IdentityError(`--ca-bundle: cannot read ${opts.caBundle}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
   if (!trustAnchorsPem.includes("BEGIN CERTIFICATE")) throw new IdentityError(`--ca-bundle: ${opts.caBundle} holds no PEM certificate`);
-  return WorkloadIdentity.start({ target: opts.controlPlane, trustAnchorsPem, namespace: opts.namespace, service: opts.service, joinToken: opts.joinToken, dataDir: opts.dataDir, log: log.child({ module: "identity" }) });
+  let joinToken = opts.joinToken;
+  if (!joinToken && opts.joinTokenFile && existsSync(opts.joinTokenFile)) {
+    try {
+      joinToken = readFileSync(opts.joinTokenFile, "utf8").trim();
+    } catch (err) {
+      throw new IdentityError(`--join-token-file: cannot read ${opts.joinTokenFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+    if (!/^[0-9a-f]{16}\.[A-Za-z0-9_-]+$/.test(joinToken)) throw new IdentityError(`--join-token-file: ${opts.joinTokenFile} does not hold a join token (<id>.<secret>)`);
+  }
+  return WorkloadIdentity.start({ target: opts.controlPlane, trustAnchorsPem, namespace: opts.namespace, service: opts.service, joinToken, dataDir: opts.dataDir, log: log.child({ module: "identity" }) });
 }
 
 function clusterStatus(dp: DataPlane): ClusterStatus[] {

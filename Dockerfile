@@ -1,0 +1,52 @@
+# syntax=docker/dockerfile:1
+# One image for every Trellis process (control plane, proxy, demo apps, load generator,
+# bootstrap), built in stages: dependencies and the bundles in a full build stage, then a
+# slim Node 24 LTS runtime with production dependencies only, running as the unprivileged
+# `node` user. The command picks the program (see docker-compose.yml).
+
+# ---- build: install everything, generate the Prisma client, bundle each app -------------
+FROM node:24-bookworm-slim AS build
+WORKDIR /src
+COPY package.json package-lock.json ./
+COPY packages/config/package.json packages/config/
+COPY packages/proto/package.json packages/proto/
+COPY apps/control/package.json apps/control/
+COPY apps/proxy/package.json apps/proxy/
+COPY apps/demo/package.json apps/demo/
+RUN npm ci --no-audit --no-fund
+COPY . .
+RUN npm run prisma:generate \
+ && node scripts/build-app.mjs control \
+ && node scripts/build-app.mjs proxy \
+ && node scripts/build-app.mjs demo
+
+# ---- deps: production dependencies only (the bundles import them from node_modules) -----
+FROM node:24-bookworm-slim AS deps
+WORKDIR /src
+COPY package.json package-lock.json ./
+COPY packages/config/package.json packages/config/
+COPY packages/proto/package.json packages/proto/
+COPY apps/control/package.json apps/control/
+COPY apps/proxy/package.json apps/proxy/
+COPY apps/demo/package.json apps/demo/
+RUN npm ci --omit=dev --no-audit --no-fund
+
+# ---- runtime -------------------------------------------------------------------------
+FROM node:24-bookworm-slim AS runtime
+ENV NODE_ENV=production
+WORKDIR /app
+COPY --from=deps --chown=node:node /src/node_modules ./node_modules
+COPY --from=build --chown=node:node /src/package.json ./package.json
+# The control plane applies its SQL migrations at start.
+COPY --from=build --chown=node:node /src/prisma ./prisma
+COPY --from=build --chown=node:node /src/apps/control/dist ./apps/control/dist
+COPY --from=build --chown=node:node /src/apps/control/package.json ./apps/control/package.json
+COPY --from=build --chown=node:node /src/apps/proxy/dist ./apps/proxy/dist
+COPY --from=build --chown=node:node /src/apps/proxy/package.json ./apps/proxy/package.json
+COPY --from=build --chown=node:node /src/apps/demo/dist ./apps/demo/dist
+COPY --from=build --chown=node:node /src/apps/demo/proto ./apps/demo/proto
+COPY --from=build --chown=node:node /src/apps/demo/package.json ./apps/demo/package.json
+RUN mkdir -p /data /bootstrap && chown node:node /data /bootstrap
+USER node
+# The proxy's admin port answers /ready; the control plane's API answers /readyz.
+CMD ["node", "apps/control/dist/main.mjs"]
