@@ -171,6 +171,9 @@ describe("automatic mTLS between sidecars", () => {
     const legacy = t.track(await startSidecar("legacy", legacyApp.port, { identity: ca.issue("default", "legacy"), peerAuthentication: DISABLE }));
     const viaPlain = await client("plain-caller", ca.issue("default", "plain-caller"), legacy.inboundPort, { plaintext: true });
     assert.equal((await viaPlain.request("api:9080", "/legacy")).status, 200);
+    // A DestinationPolicy with tls DISABLE opts a host out of auto mTLS on the client side too.
+    const optedOut = t.track(await startProxy({ app: "opted-out" }, snapshot({ service: "opted-out", hosts: [host({ name: "api", ports: [{ port: 9080, protocol: "http" }], endpoints: [{ port: legacy.inboundPort, sidecar: true }], policy: { host: "api", subsets: [], tls: { mode: "DISABLE" } } })] }), { identity: ca.issue("default", "opted-out") }));
+    assert.equal((await t.track(new HttpClient(optedOut.dp.ports.outbound)).request("api:9080", "/legacy-2")).status, 200, "DISABLE at the destination refuses TLS, so only a plaintext dial works");
     await until(() => legacy.accessLog.lines.length >= 1, "logged");
     assert.equal(legacy.accessLog.lines[0]!.connection_security_policy, "none");
     assert.ok("error" in (await tlsRequest(legacy.inboundPort, ca.issue("default", "web"), ca.root.certPem)), "DISABLE refuses TLS");

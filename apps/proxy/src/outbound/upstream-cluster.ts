@@ -121,13 +121,15 @@ export class UpstreamCluster {
 
   /**
    * The SPIFFE ID a peer sidecar of this cluster must present, or undefined to dial it in
-   * plaintext: this proxy has no identity, or the endpoint's PeerAuthentication is DISABLE.
+   * plaintext: this proxy has no identity, the endpoint's PeerAuthentication is DISABLE, or
+   * the host's DestinationPolicy sets `tls.mode: DISABLE`.
    * The destination is the host's Service (`name.namespace`): a workload answering with any
    * other identity, even one from the mesh CA, fails the handshake.
    */
   peerIdentity(ep: EndpointState): string | undefined {
     const tls = this.upstreams.meshTls;
-    if (ep.plaintext || !tls.ready || this.host.kind !== "service") return undefined;
+    // A DestinationPolicy with tls DISABLE opts the host out of auto mTLS (Istio's DestinationRule); ISTIO_MUTUAL is the default here.
+    if (ep.plaintext || !tls.ready || this.host.kind !== "service" || this.host.policy?.spec.tls?.mode === "DISABLE") return undefined;
     if (this.expectedIdentity === undefined || this.identityDomain !== tls.trustDomain) {
       const dot = this.host.host.indexOf(".");
       this.identityDomain = tls.trustDomain;
