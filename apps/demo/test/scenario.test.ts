@@ -143,4 +143,36 @@ describe("npm run demo, headless", { timeout: 240_000 }, () => {
     const left = pids.filter(alive);
     assert.deepEqual(left, [], "orphans");
   });
+
+  it("a second run reuses the data: same config revision, same admin password, and comes up healthy", async () => {
+    const again = spawn(process.execPath, ["--import", "tsx", "apps/demo/src/demo.ts", "--json", "--no-load", "--data-dir", dir, "--api-port", "0", "--ingress-port", "0", "--tls-port", "0", "--bookstore-port", "0"], { cwd: repoRoot, stdio: ["ignore", "pipe", "inherit"] });
+    const seen: Event[] = [];
+    let buf = "";
+    again.stdout!.on("data", (d: Buffer) => {
+      buf += d.toString();
+      let nl;
+      while ((nl = buf.indexOf("\n")) >= 0) {
+        try {
+          seen.push(JSON.parse(buf.slice(0, nl)) as Event);
+        } catch {
+          // not ours
+        }
+        buf = buf.slice(nl + 1);
+      }
+    });
+    try {
+      const deadline = Date.now() + 120_000;
+      while (!seen.some((e) => e.event === "ready" || e.event === "failed") && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+      const second = seen.find((e) => e.event === "ready");
+      assert.ok(second, JSON.stringify(seen.at(-1)));
+      const config = seen.find((e) => e.event === "config")!;
+      assert.equal(config.created, false, "the database was reused");
+      assert.deepEqual(second.admin, ready.admin, "the same admin login");
+      assert.equal((await fetch(`${String(second.ingress)}/productpage`)).status, 200);
+    } finally {
+      const exited = new Promise((r) => again.once("exit", r));
+      again.kill("SIGINT");
+      await exited;
+    }
+  });
 });

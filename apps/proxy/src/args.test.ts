@@ -34,6 +34,7 @@ describe("parseProxyArgs", () => {
       dataDir: path.resolve(".data/proxy/default-reviews-1a2b3"),
       address: "127.0.0.1",
       bind: "127.0.0.1",
+      outboundBind: "127.0.0.1",
       logLevel: "info",
       tcpForward: [],
       otlpEndpoint: "http://127.0.0.1:15080/v1/traces",
