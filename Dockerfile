@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
-# One image for every Trellis process (control plane, proxy, demo apps, load generator,
-# bootstrap), built in stages: dependencies and the bundles in a full build stage, then a
+# One image for every Trellis process (control plane, proxy, dashboard, demo apps, load
+# generator, bootstrap), built in stages: dependencies and the bundles in a full build stage, then a
 # slim Node 24 LTS runtime with production dependencies only, running as the unprivileged
 # `node` user. The command picks the program (see docker-compose.yml).
 
@@ -13,12 +13,15 @@ COPY packages/proto/package.json packages/proto/
 COPY apps/control/package.json apps/control/
 COPY apps/proxy/package.json apps/proxy/
 COPY apps/demo/package.json apps/demo/
+COPY apps/web/package.json apps/web/
 RUN npm ci --no-audit --no-fund
 COPY . .
 RUN npm run prisma:generate \
  && node scripts/build-app.mjs control \
  && node scripts/build-app.mjs proxy \
- && node scripts/build-app.mjs demo
+ && node scripts/build-app.mjs demo \
+ && NEXT_TELEMETRY_DISABLED=1 npm run build -w apps/web \
+ && rm -rf apps/web/.next/cache
 
 # ---- deps: production dependencies only (the bundles import them from node_modules) -----
 FROM node:24-bookworm-slim AS deps
@@ -29,6 +32,7 @@ COPY packages/proto/package.json packages/proto/
 COPY apps/control/package.json apps/control/
 COPY apps/proxy/package.json apps/proxy/
 COPY apps/demo/package.json apps/demo/
+COPY apps/web/package.json apps/web/
 RUN npm ci --omit=dev --no-audit --no-fund
 
 # ---- runtime -------------------------------------------------------------------------
@@ -46,6 +50,9 @@ COPY --from=build --chown=node:node /src/apps/proxy/package.json ./apps/proxy/pa
 COPY --from=build --chown=node:node /src/apps/demo/dist ./apps/demo/dist
 COPY --from=build --chown=node:node /src/apps/demo/proto ./apps/demo/proto
 COPY --from=build --chown=node:node /src/apps/demo/package.json ./apps/demo/package.json
+# The dashboard: Next's production build, served by `next start` from apps/web.
+COPY --from=build --chown=node:node /src/apps/web/.next ./apps/web/.next
+COPY --from=build --chown=node:node /src/apps/web/package.json /src/apps/web/next.config.mjs ./apps/web/
 RUN mkdir -p /data /bootstrap && chown node:node /data /bootstrap
 USER node
 # The proxy's admin port answers /ready; the control plane's API answers /readyz.

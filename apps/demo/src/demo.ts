@@ -9,13 +9,17 @@
  * the proxies' certificates.
  *
  *   npm run demo -- [--scale N] [--rate R] [--ingress-port 8080] [--api-port 15080]
- *                   [--data-dir .data/demo] [--json] [--no-load]
+ *                   [--web-port 3000] [--data-dir .data/demo] [--json] [--no-load] [--no-web]
+ *
+ * The dashboard (apps/web) is built on the first run (and again when its sources changed)
+ * and served on --web-port.
  *
  * `--json` prints one JSON line per event instead of the human progress (tests read it). A
  * port given as 0 is picked free.
  */
 import { randomBytes } from "node:crypto";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { DemoApi } from "./demo-api";
@@ -29,6 +33,8 @@ const CONTROL_MAIN = path.join(repoRoot, "apps/control/src/main.ts");
 const PROXY_MAIN = path.join(repoRoot, "apps/proxy/src/main.ts");
 const APP_MAIN = path.join(repoRoot, "apps/demo/src/main.ts");
 const LOAD_MAIN = path.join(repoRoot, "apps/demo/src/loadgen.ts");
+const WEB_DIR = path.join(repoRoot, "apps/web");
+const NEXT_BIN = path.join(repoRoot, "node_modules/next/dist/bin/next");
 const TSX = ["--import", "tsx"];
 
 interface Options {
@@ -41,6 +47,8 @@ interface Options {
   dataDir: string;
   json: boolean;
   load: boolean;
+  web: boolean;
+  webPort: number;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -51,11 +59,11 @@ function parseOptions(argv: string[]): Options {
     if (!a.startsWith("--")) throw new Error(`unexpected argument '${a}' (options start with --; see the comment at the top of apps/demo/src/demo.ts)`);
     const eq = a.indexOf("=");
     if (eq > 0) flags.set(a.slice(2, eq), a.slice(eq + 1));
-    else if (a === "--json" || a === "--no-load") bools.add(a.slice(2));
+    else if (a === "--json" || a === "--no-load" || a === "--no-web") bools.add(a.slice(2));
     else flags.set(a.slice(2), argv[++i] ?? "");
   }
-  const known = new Set(["scale", "rate", "ingress-port", "api-port", "tls-port", "bookstore-port", "data-dir"]);
-  for (const k of flags.keys()) if (!known.has(k)) throw new Error(`unknown option --${k}; known: ${[...known].map((x) => `--${x}`).join(", ")}, --json, --no-load`);
+  const known = new Set(["scale", "rate", "ingress-port", "api-port", "tls-port", "bookstore-port", "web-port", "data-dir"]);
+  for (const k of flags.keys()) if (!known.has(k)) throw new Error(`unknown option --${k}; known: ${[...known].map((x) => `--${x}`).join(", ")}, --json, --no-load, --no-web`);
   const int = (name: string, def: number, min: number, max: number) => {
     const raw = flags.get(name);
     if (raw === undefined) return def;
@@ -73,6 +81,8 @@ function parseOptions(argv: string[]): Options {
     dataDir: path.resolve(flags.get("data-dir") ?? process.env.TRELLIS_DEMO_DIR ?? path.join(repoRoot, ".data/demo")),
     json: bools.has("json"),
     load: !bools.has("no-load"),
+    web: !bools.has("no-web"),
+    webPort: int("web-port", 3000, 0, 65535),
   };
 }
 
@@ -201,17 +211,31 @@ async function main(): Promise<void> {
       });
     }
 
+    let webUrl: string | undefined;
+    if (o.web) {
+      if (webBuildIsStale()) {
+        say("web", "building the dashboard (next build; once, and again when apps/web changes)…");
+        const b = spawnSync(process.execPath, [NEXT_BIN, "build"], { cwd: WEB_DIR, encoding: "utf8", env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1" } });
+        if (b.status !== 0) throw new Error(`building the dashboard failed:\n${b.stdout}${b.stderr}`);
+      }
+      const webPort = o.webPort || (await freePort());
+      await sup.startServer("dashboard", [NEXT_BIN, "start", "-p", String(webPort), "-H", "127.0.0.1"], { TRELLIS_API_URL: apiUrl, NEXT_TELEMETRY_DISABLED: "1" }, WEB_DIR, `http://127.0.0.1:${webPort}/login`);
+      webUrl = `http://127.0.0.1:${webPort}`;
+      say("web", `dashboard up on ${webUrl}`, { web: webUrl });
+    }
+
     say(
       "ready",
       [
         "the mesh is up:",
         `  Bookinfo      ${ingressUrl}/productpage   (API: ${ingressUrl}/api/v1/products needs a JWT; the load generator signs with ${jwt.keyFile})`,
+        ...(webUrl ? [`  Dashboard     ${webUrl}   (sign in: admin / ${adminPassword})`] : []),
         `  Control API   ${apiUrl}/trpc   (sign in: admin / ${adminPassword}; the password is kept in ${path.join(o.dataDir, "admin-password")})`,
         `  Metrics       each sidecar's /metrics: ${sidecars.map((s) => `${s.workload} :${String(s.proxy.listening["admin"])}`).join(", ")}`,
         `  Logs          ${sup.logDir}`,
         "Ctrl-C stops everything.",
       ].join("\n"),
-      { api: apiUrl, ingress: ingressUrl, admin: { username: "admin", password: adminPassword }, proxies: Object.fromEntries(sidecars.map((s) => [s.workload, s.proxy.listening])), dataDir: o.dataDir, pids: sup.pids() },
+      { api: apiUrl, ingress: ingressUrl, web: webUrl ?? null, admin: { username: "admin", password: adminPassword }, proxies: Object.fromEntries(sidecars.map((s) => [s.workload, s.proxy.listening])), dataDir: o.dataDir, pids: sup.pids() },
     );
 
     // Watch for a part that dies on its own.
@@ -226,6 +250,15 @@ async function main(): Promise<void> {
     say("failed", `failed: ${(err as Error).message}`, { error: (err as Error).message });
     await shutdown(1);
   }
+}
+
+/** Whether apps/web needs a (re)build: no build yet, or a source newer than it. */
+function webBuildIsStale(): boolean {
+  const id = path.join(WEB_DIR, ".next", "BUILD_ID");
+  if (!existsSync(id)) return true;
+  const built = statSync(id).mtimeMs;
+  const newest = (dir: string): number => readdirSync(dir, { withFileTypes: true }).reduce((m, e) => Math.max(m, e.isDirectory() ? newest(path.join(dir, e.name)) : statSync(path.join(dir, e.name)).mtimeMs), 0);
+  return Math.max(newest(path.join(WEB_DIR, "src")), statSync(path.join(WEB_DIR, "package.json")).mtimeMs) > built;
 }
 
 async function waitFor<T>(what: string, ms: number, check: () => Promise<T | false>): Promise<T> {

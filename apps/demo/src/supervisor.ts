@@ -79,6 +79,28 @@ export class Supervisor {
     return managed;
   }
 
+  /**
+   * Spawns a server that prints no JSON line (the dashboard's `next start`) and waits until
+   * `readyUrl` answers.
+   */
+  async startServer(name: string, args: string[], env: Record<string, string>, cwd: string, readyUrl: string, timeoutMs = 60_000): Promise<Managed> {
+    const logFile = path.join(this.logDir, `${name}.log`);
+    const log = createWriteStream(logFile, { flags: "a" });
+    this.streams.push(log);
+    const child = spawn(process.execPath, args, { cwd, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"], detached: true });
+    child.stdout!.on("data", (d: Buffer) => log.write(d));
+    child.stderr!.on("data", (d: Buffer) => log.write(d));
+    const managed: Managed = { name, child, listening: { url: readyUrl }, logFile, onLine: () => undefined };
+    this.children.push(managed);
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      if (child.exitCode !== null) throw new Error(`${name} exited (${child.exitCode}) before it was up; see ${logFile}`);
+      if ((await fetch(readyUrl).catch(() => undefined))?.ok) return managed;
+      if (Date.now() > deadline) throw new Error(`${name} did not answer ${readyUrl} within ${timeoutMs / 1000} s; see ${logFile}`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+
   /** SIGKILL to every child still running (no waiting). */
   killAll(): void {
     for (const c of this.children) if (c.child.exitCode === null && c.child.signalCode === null) c.child.kill("SIGKILL");

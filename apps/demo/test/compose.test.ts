@@ -37,7 +37,7 @@ const buildApp = read("scripts/build-app.mjs");
 
 describe("docker-compose.yml (static checks; no Docker engine here)", () => {
   it("has Postgres, Prometheus, the control plane, the ingress, the load generator and an app + sidecar pair per demo instance", () => {
-    for (const s of ["postgres", "prometheus", "control", "ingress", "loadgen", "bootstrap", "bookstore"]) assert.ok(services[s], `service ${s}`);
+    for (const s of ["postgres", "prometheus", "control", "web", "ingress", "loadgen", "bootstrap", "bookstore"]) assert.ok(services[s], `service ${s}`);
     const sidecars = Object.keys(services).filter((s) => s.endsWith("-sidecar"));
     assert.equal(sidecars.length, WORKLOADS.length - 1, "one sidecar per demo instance (the ingress is the eighth proxy)");
     for (const sc of sidecars) {
@@ -70,6 +70,14 @@ describe("docker-compose.yml (static checks; no Docker engine here)", () => {
       const cmd = s.entrypoint ?? s.command;
       assert.ok(cmd && cmd.length >= 2, `${name}: a command`);
       assert.equal(cmd[0], "node", `${name}`);
+      if (cmd[1] === "/app/node_modules/next/dist/bin/next") {
+        // The dashboard: Next's own CLI from the production dependencies, on the build the Dockerfile makes.
+        assert.ok((JSON.parse(read("apps/web/package.json")) as { dependencies: Record<string, string> }).dependencies.next, `${name}: next is a production dependency of apps/web`);
+        assert.match(dockerfile, /npm run build -w apps\/web/, `${name}: the Dockerfile builds the dashboard`);
+        assert.match(dockerfile, /COPY --from=build .*apps\/web\/\.next/, `${name}: the runtime stage has the build`);
+        assert.equal((s as { working_dir?: string }).working_dir, "/app/apps/web");
+        continue;
+      }
       const m = /^apps\/(\w+)\/dist\/(\w+)\.mjs$/.exec(cmd[1]!);
       assert.ok(m, `${name}: runs a bundle (${cmd[1]})`);
       const [, app, entry] = m;

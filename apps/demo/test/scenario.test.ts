@@ -13,7 +13,8 @@ import { DemoApi } from "../src/demo-api";
 // Bookinfo instance behind its own sidecar, the ingress gateway and the load generator, all
 // as processes on this machine. Within 60 s of the start: the load generator's success rate
 // is ≥ 99 %, every proxy is SYNCED, the graph shows Bookinfo's edges with mTLS, a call the
-// authorization policies do not allow is refused; Ctrl-C leaves no process behind.
+// authorization policies do not allow is refused; Ctrl-C leaves no process behind. The
+// dashboard is left out (--no-web): apps/web/test drives it in Chromium on its own.
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 
@@ -63,7 +64,7 @@ describe("npm run demo, headless", { timeout: 240_000 }, () => {
     });
 
   before(async () => {
-    demo = spawn(process.execPath, ["--import", "tsx", "apps/demo/src/demo.ts", "--json", "--data-dir", dir, "--api-port", "0", "--ingress-port", "0", "--tls-port", "0", "--bookstore-port", "0", "--rate", "20"], { cwd: repoRoot, stdio: ["ignore", "pipe", "inherit"] });
+    demo = spawn(process.execPath, ["--import", "tsx", "apps/demo/src/demo.ts", "--json", "--data-dir", dir, "--api-port", "0", "--ingress-port", "0", "--tls-port", "0", "--bookstore-port", "0", "--rate", "20", "--no-web"], { cwd: repoRoot, stdio: ["ignore", "pipe", "inherit"] });
     let buf = "";
     demo.stdout!.on("data", (d: Buffer) => {
       buf += d.toString();
@@ -145,7 +146,7 @@ describe("npm run demo, headless", { timeout: 240_000 }, () => {
   });
 
   it("a second run reuses the data: same config revision, same admin password, and comes up healthy", async () => {
-    const again = spawn(process.execPath, ["--import", "tsx", "apps/demo/src/demo.ts", "--json", "--no-load", "--data-dir", dir, "--api-port", "0", "--ingress-port", "0", "--tls-port", "0", "--bookstore-port", "0"], { cwd: repoRoot, stdio: ["ignore", "pipe", "inherit"] });
+    const again = spawn(process.execPath, ["--import", "tsx", "apps/demo/src/demo.ts", "--json", "--no-load", "--no-web", "--data-dir", dir, "--api-port", "0", "--ingress-port", "0", "--tls-port", "0", "--bookstore-port", "0"], { cwd: repoRoot, stdio: ["ignore", "pipe", "inherit"] });
     const seen: Event[] = [];
     let buf = "";
     again.stdout!.on("data", (d: Buffer) => {

@@ -1,0 +1,10 @@
+/** Display helpers shared by the pages. */
+export const rps = (x: number | null | undefined) => (x === null || x === undefined ? "–" : x >= 100 ? x.toFixed(0) : x >= 1 ? x.toFixed(1) : x.toFixed(2));
+export const pct = (x: number | null | undefined) => (x === null || x === undefined ? "–" : `${(100 * x).toFixed(x > 0 && x < 0.01 ? 2 : 1)} %`);
+export const ms = (x: number | null | undefined) => (x === null || x === undefined ? "–" : `${x.toFixed(x < 10 ? 1 : 0)} ms`);
+export const ago = (iso: string | Date | null | undefined) => {
+  if (!iso) return "never";
+  const s = Math.max(0, Math.round((Date.now() - new Date(iso).getTime()) / 1000));
+  return s < 60 ? `${s} s ago` : s < 3600 ? `${Math.round(s / 60)} min ago` : `${Math.round(s / 3600)} h ago`;
+};
+export const healthClass = (h: string) => (h === "healthy" ? "ok" : h === "degraded" ? "warn" : h === "failure" ? "bad" : "");

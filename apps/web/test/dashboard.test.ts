@@ -1,0 +1,115 @@
+import assert from "node:assert/strict";
+import { spawn, spawnSync } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import net from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { after, before, describe, it } from "node:test";
+import { chromium } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
+import type { ControlPlane } from "../../control/src/app";
+import { apiClient, grpcPort, startTestControlPlane } from "../../control/test/helpers/control-plane";
+import { createTestDatabase } from "../../control/test/helpers/pg";
+import type { TestDatabase } from "../../control/test/helpers/pg";
+import { eventually, spawnSidecar } from "../../control/test/helpers/sidecars";
+import type { Sidecar } from "../../control/test/helpers/sidecars";
+
+// The dashboard in real Chromium (Debian's, through playwright-core) against a real control
+// plane on PostgreSQL and a real trellis-proxy: the production build (`next build`), served by
+// `next start`, signing in with the API's session cookie through the same-origin /trpc route.
+
+const webDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const PASSWORD = "a-long-viewer-password";
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+
+async function freePort(): Promise<number> {
+  const s = net.createServer();
+  await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
+  const port = (s.address() as net.AddressInfo).port;
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+describe("dashboard in Chromium", { timeout: 300_000 }, () => {
+  let db: TestDatabase;
+  let cp: ControlPlane;
+  let proxy: Sidecar;
+  let web: ChildProcess;
+  let base: string;
+  let browser: Browser;
+  let page: Page;
+  const dataDir = mkdtempSync(path.join(tmpdir(), "trellis-web-"));
+
+  before(async () => {
+    db = await createTestDatabase();
+    ({ cp } = await startTestControlPlane({ databaseUrl: db.url }));
+    const admin = apiClient(cp.apiUrl, "admin");
+    const svc = (name: string) => ({ kind: "Service" as const, metadata: { name, namespace: "shop" }, spec: { ports: [{ name: "http", port: 9080, protocol: "http" as const }] } });
+    await admin.resources.write.mutate({ baseRevision: await admin.revisions.head.query(), upserts: [svc("cart"), svc("catalog")], message: "shop" });
+    await admin.auth.users.create.mutate({ username: "vera", password: PASSWORD, role: "viewer" });
+    proxy = await spawnSidecar(["--service", "cart", "--namespace", "shop", "--workload", "cart-1", "--app-port", "1", "--control-plane", `127.0.0.1:${grpcPort(cp)}`, "--data-dir", path.join(dataDir, "cart-1")]);
+    await eventually("the proxy SYNCED", async () => ((await admin.proxies.status.query({})).find((p) => p.proxyId === "shop/cart-1")?.state === "SYNCED" ? true : undefined));
+
+    const build = spawnSync(process.execPath, [path.join(webDir, "../../node_modules/next/dist/bin/next"), "build"], { cwd: webDir, encoding: "utf8", env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1" }, timeout: 240_000 });
+    assert.equal(build.status, 0, `next build failed:\n${build.stdout}\n${build.stderr}`);
+    const port = await freePort();
+    base = `http://127.0.0.1:${port}`;
+    web = spawn(process.execPath, [path.join(webDir, "../../node_modules/next/dist/bin/next"), "start", "-p", String(port), "-H", "127.0.0.1"], { cwd: webDir, env: { ...process.env, TRELLIS_API_URL: cp.apiUrl, NEXT_TELEMETRY_DISABLED: "1" }, stdio: ["ignore", "pipe", "pipe"] });
+    await eventually("next start", async () => ((await fetch(`${base}/login`).catch(() => undefined))?.status === 200 ? true : undefined), 60_000, 250);
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"] });
+    page = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
+  });
+  after(async () => {
+    await browser?.close();
+    web?.kill("SIGTERM");
+    await proxy?.stop();
+    await cp?.close();
+    await db?.drop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it("sends an anonymous visitor to the sign-in page; a wrong password says so", async () => {
+    await page.goto(`${base}/proxies`);
+    await page.waitForURL(/\/login\?next=%2Fproxies/);
+    await page.fill("input[name=username]", "vera");
+    await page.fill("input[name=password]", "not-the-password");
+    await page.click("button[type=submit]");
+    await page.getByRole("alert").filter({ hasText: "wrong username or password" }).waitFor();
+  });
+
+  it("signs in (httpOnly session cookie), returns to the page asked for, and shows every proxy's sync state", async () => {
+    await page.fill("input[name=password]", PASSWORD);
+    await page.click("button[type=submit]");
+    await page.waitForURL(`${base}/proxies`);
+    const row = page.getByTestId("proxy-shop/cart-1");
+    await row.waitFor();
+    assert.match(await row.innerText(), /SYNCED/);
+    const cookies = await page.context().cookies();
+    const session = cookies.find((c) => c.name === "trellis_session");
+    assert.ok(session?.httpOnly && session.sameSite === "Strict", JSON.stringify(session));
+    assert.equal(await page.evaluate("document.cookie.includes('trellis_session')"), false, "page scripts cannot read the session");
+    assert.equal(await page.getByTestId("role").innerText(), "viewer");
+  });
+
+  it("the overview lists namespaces and services with their endpoints and findings, without horizontal scrolling at 1280 px", async () => {
+    await page.goto(`${base}/`);
+    const cart = page.getByTestId("service-shop-cart");
+    await cart.waitFor();
+    await page.getByTestId("summary").filter({ hasText: "validation findings" }).waitFor();
+    const cells = await cart.locator("td").allInnerTexts();
+    assert.equal(cells[0], "cart");
+    assert.equal(cells[6], "1", "one live endpoint (the proxy)");
+    assert.match(await page.getByTestId("summary").innerText(), /2 services in 1 namespaces/);
+    assert.ok(await page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), "no horizontal scroll");
+  });
+
+  it("signing out ends the session: the API refuses the old cookie and the dashboard asks to sign in", async () => {
+    const before = (await page.context().cookies()).find((c) => c.name === "trellis_session")!.value;
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.waitForURL(/\/login/);
+    const res = await fetch(`${cp.apiUrl}/trpc/auth.me`, { headers: { cookie: `trellis_session=${before}` } });
+    assert.equal(res.status, 401);
+  });
+});
