@@ -48,7 +48,10 @@ describe("dashboard in Chromium", { timeout: 300_000 }, () => {
     const admin = apiClient(cp.apiUrl, "admin");
     const svc = (name: string) => ({ kind: "Service" as const, metadata: { name, namespace: "shop" }, spec: { ports: [{ name: "http", port: 9080, protocol: "http" as const }] } });
     await admin.resources.write.mutate({ baseRevision: await admin.revisions.head.query(), upserts: [svc("cart"), svc("catalog")], message: "shop" });
+    const moved = { ...svc("catalog"), spec: { ports: [{ name: "http", port: 9090, protocol: "http" as const }] } };
+    await admin.resources.write.mutate({ baseRevision: await admin.revisions.head.query(), upserts: [moved], message: "catalog moves to 9090" });
     await admin.auth.users.create.mutate({ username: "vera", password: PASSWORD, role: "viewer" });
+    await admin.auth.users.create.mutate({ username: "olive", password: PASSWORD, role: "operator" });
     proxy = await spawnSidecar(["--service", "cart", "--namespace", "shop", "--workload", "cart-1", "--app-port", "1", "--control-plane", `127.0.0.1:${grpcPort(cp)}`, "--data-dir", path.join(dataDir, "cart-1")]);
     await eventually("the proxy SYNCED", async () => ((await admin.proxies.status.query({})).find((p) => p.proxyId === "shop/cart-1")?.state === "SYNCED" ? true : undefined));
 
@@ -105,11 +108,64 @@ describe("dashboard in Chromium", { timeout: 300_000 }, () => {
     assert.ok(await page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), "no horizontal scroll");
   });
 
+  it("history: revisions with author and message, a field-level diff, and no rollback control for a viewer", async () => {
+    await page.goto(`${base}/history`);
+    const rev2 = page.getByTestId("revision-2");
+    await rev2.waitFor();
+    assert.match(await rev2.innerText(), /admin[\s\S]*catalog moves to 9090/);
+    await page.getByTestId("diff").filter({ hasText: "spec.ports[0].port" }).waitFor();
+    assert.match(await page.getByTestId("diff").innerText(), /update Service\/shop\/catalog[\s\S]*9080[\s\S]*9090/);
+    assert.equal(await page.getByRole("button", { name: /Roll back/ }).count(), 0, "a viewer sees no rollback control");
+  });
+
+  it("the live graph arrives over the subscription (SSE through /trpc) and is pushed again every second", async () => {
+    // Traffic for an edge: callers without a sidecar straight at cart's inbound (its app port refuses: 503s).
+    for (let i = 0; i < 5; i++) await fetch(`http://127.0.0.1:${proxy.inbound}/`, { headers: { host: "cart:9080" } }).catch(() => undefined);
+    await page.goto(`${base}/graph`);
+    const status = page.getByTestId("graph-status");
+    await page.waitForFunction("/[1-9][0-9]* edges/.test(document.querySelector('[data-testid=graph-status]')?.textContent ?? '')", undefined, { timeout: 20_000 });
+    assert.match(await status.innerText(), /([3-9]|[1-9][0-9]+) nodes/, "cart, catalog and the unknown caller");
+    const first = await status.innerText();
+    await page.waitForFunction(`(document.querySelector('[data-testid=graph-status]')?.textContent ?? '') !== ${JSON.stringify(first)}`, undefined, { timeout: 5_000 });
+    assert.equal(await page.getByRole("button", { name: "JSON" }).isEnabled(), true);
+    // The canvas drew the elements.
+    assert.ok(await page.locator("[data-testid=graph-canvas] canvas").count() > 0);
+  });
+
+  it("a service page: golden signals with charts over a chosen window, what applies to it, its traces", async () => {
+    await page.goto(`${base}/`);
+    await page.getByRole("link", { name: "cart" }).click();
+    await page.waitForURL(`${base}/services/shop/cart`);
+    const summary = page.getByTestId("signals-summary");
+    await page.waitForFunction("/req\\/s/.test(document.querySelector('[data-testid=signals-summary]')?.textContent ?? '')", undefined, { timeout: 15_000 });
+    assert.match(await summary.innerText(), /100\.0 % errors/, "the 503s sent to cart");
+    for (const c of ["chart-rps", "chart-errors", "chart-latency"]) assert.ok((await page.getByTestId(c).locator("canvas").count()) > 0, `${c} drawn`);
+    await page.getByTestId("applies").filter({ hasText: "Service shop/cart" }).waitFor();
+    await page.getByLabel("window").selectOption("900");
+    await page.getByTestId("traces").filter({ hasText: /Recent traces/ }).waitFor();
+  });
+
   it("signing out ends the session: the API refuses the old cookie and the dashboard asks to sign in", async () => {
     const before = (await page.context().cookies()).find((c) => c.name === "trellis_session")!.value;
     await page.getByRole("button", { name: "Sign out" }).click();
     await page.waitForURL(/\/login/);
     const res = await fetch(`${cp.apiUrl}/trpc/auth.me`, { headers: { cookie: `trellis_session=${before}` } });
     assert.equal(res.status, 401);
+  });
+
+  it("an operator rolls back with confirmation; the new revision carries their name", async () => {
+    await page.goto(`${base}/login?next=%2Fhistory`);
+    await page.fill("input[name=username]", "olive");
+    await page.fill("input[name=password]", PASSWORD);
+    await page.click("button[type=submit]");
+    await page.waitForURL(`${base}/history`);
+    await page.getByRole("button", { name: "Roll back to 1" }).click();
+    await page.getByRole("button", { name: "Confirm rollback" }).click();
+    const rev3 = page.getByTestId("revision-3");
+    await rev3.waitFor();
+    assert.match(await rev3.innerText(), /olive[\s\S]*rollback to revision 1/);
+    const api = apiClient(cp.apiUrl, "admin");
+    const catalog = (await api.resources.get.query({ kind: "Service", namespace: "shop", name: "catalog" })) as { spec: { ports: Array<{ port: number }> } };
+    assert.equal(catalog.spec.ports[0]!.port, 9080, "the rollback restored revision 1's content");
   });
 });

@@ -1,5 +1,6 @@
 "use client";
 import { useQuery } from "@tanstack/react-query";
+import Link from "next/link";
 import { useTRPC, useTRPCClient } from "../lib/trpc";
 import { healthClass, ms, pct, rps } from "../lib/format";
 
@@ -60,7 +61,9 @@ export default function Overview() {
                     const sig = n?.inbound;
                     return (
                       <tr key={s.metadata.name} data-testid={`service-${ns}-${s.metadata.name}`}>
-                        <td>{s.metadata.name}</td>
+                        <td>
+                          <Link href={`/services/${ns}/${s.metadata.name}`}>{s.metadata.name}</Link>
+                        </td>
                         <td>
                           <span className={`state ${healthClass(n?.health ?? "idle")}`}>{n?.health ?? "idle"}</span>
                         </td>

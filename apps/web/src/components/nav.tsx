@@ -6,7 +6,9 @@ import { useTRPC } from "../lib/trpc";
 
 const LINKS = [
   { href: "/", label: "Overview" },
+  { href: "/graph", label: "Graph" },
   { href: "/proxies", label: "Proxies" },
+  { href: "/history", label: "History" },
 ];
 
 /** The top bar: sections, and who is signed in with which role (the role-aware UI keys off auth.me). */

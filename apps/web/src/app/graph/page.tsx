@@ -1,0 +1,179 @@
+"use client";
+import { useQuery } from "@tanstack/react-query";
+import { useSubscription } from "@trpc/tanstack-react-query";
+import type { Core } from "cytoscape";
+import dynamic from "next/dynamic";
+import { useMemo, useRef, useState } from "react";
+import { useTRPC } from "../../lib/trpc";
+import { ms, pct, rps } from "../../lib/format";
+import type { EdgeLabel, Graph } from "../../components/graph-canvas";
+
+// cytoscape touches the DOM: client-side only.
+const GraphCanvas = dynamic(() => import("../../components/graph-canvas").then((m) => m.GraphCanvas), { ssr: false, loading: () => <div className="skeleton" style={{ height: 560 }} /> });
+
+const KINDS = [
+  { id: "service", label: "Services" },
+  { id: "workload", label: "Workloads" },
+  { id: "app", label: "Versioned apps" },
+] as const;
+const LABELS: EdgeLabel[] = ["rps", "errors", "p95", "mtls"];
+const LAYOUTS = ["breadthfirst", "cose", "circle", "grid"] as const;
+
+/** The live graph: a new one every second over the graph.watch subscription. */
+export default function GraphPage() {
+  const trpc = useTRPC();
+  const [kind, setKind] = useState<(typeof KINDS)[number]["id"]>("service");
+  const [namespace, setNamespace] = useState("");
+  const [windowSec, setWindowSec] = useState(60);
+  const [labels, setLabels] = useState<ReadonlySet<EdgeLabel>>(new Set(["rps", "errors"]));
+  const [layout, setLayout] = useState<(typeof LAYOUTS)[number]>("breadthfirst");
+  const [hideIdle, setHideIdle] = useState(false);
+  const [selected, setSelected] = useState<string | undefined>();
+  const [graph, setGraph] = useState<Graph | undefined>();
+  const cy = useRef<Core | undefined>(undefined);
+  const services = useQuery(trpc.services.list.queryOptions({}));
+  const namespaces = useMemo(() => [...new Set((services.data ?? []).map((s) => s.metadata.namespace))].sort(), [services.data]);
+
+  const input = { kind, windowSec, namespaces: namespace ? [namespace] : [] };
+  const sub = useSubscription(trpc.graph.watch.subscriptionOptions(input, { onData: (g) => setGraph(g as Graph) }));
+  const hidden = useMemo(() => new Set(hideIdle ? (graph?.nodes ?? []).filter((n) => n.idle).map((n) => n.id) : []), [graph, hideIdle]);
+  const sel = graph?.nodes.find((n) => n.id === selected) ?? graph?.edges.find((e) => e.id === selected);
+
+  const download = (name: string, href: string) => {
+    const a = document.createElement("a");
+    a.href = href;
+    a.download = name;
+    a.click();
+  };
+  return (
+    <>
+      <h1>Graph</h1>
+      <div className="panel" style={{ display: "flex", flexWrap: "wrap", gap: 14, alignItems: "center", marginBottom: 10 }}>
+        <label>
+          Kind{" "}
+          <select value={kind} onChange={(e) => setKind(e.target.value as typeof kind)} aria-label="graph kind">
+            {KINDS.map((k) => (
+              <option key={k.id} value={k.id}>
+                {k.label}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Namespace{" "}
+          <select value={namespace} onChange={(e) => setNamespace(e.target.value)} aria-label="namespace">
+            <option value="">all</option>
+            {namespaces.map((n) => (
+              <option key={n} value={n}>
+                {n}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Window{" "}
+          <select value={windowSec} onChange={(e) => setWindowSec(Number(e.target.value))} aria-label="window">
+            {[60, 300, 900, 3600].map((w) => (
+              <option key={w} value={w}>
+                {w < 3600 ? `${w / 60} min` : "1 h"}
+              </option>
+            ))}
+          </select>
+        </label>
+        <fieldset style={{ border: 0, padding: 0, margin: 0 }}>
+          <legend className="muted" style={{ float: "left", marginRight: 6 }}>
+            Edge labels
+          </legend>
+          {LABELS.map((l) => (
+            <label key={l} style={{ marginRight: 8 }}>
+              <input
+                type="checkbox"
+                checked={labels.has(l)}
+                onChange={(e) => {
+                  const next = new Set(labels);
+                  if (e.target.checked) next.add(l);
+                  else next.delete(l);
+                  setLabels(next);
+                }}
+              />{" "}
+              {l === "errors" ? "error %" : l === "mtls" ? "mTLS" : l}
+            </label>
+          ))}
+        </fieldset>
+        <label>
+          <input type="checkbox" checked={hideIdle} onChange={(e) => setHideIdle(e.target.checked)} /> hide idle
+        </label>
+        <label>
+          Layout{" "}
+          <select value={layout} onChange={(e) => setLayout(e.target.value as typeof layout)} aria-label="layout">
+            {LAYOUTS.map((l) => (
+              <option key={l}>{l}</option>
+            ))}
+          </select>
+        </label>
+        <button type="button" onClick={() => cy.current && download("trellis-graph.png", cy.current.png({ full: true, bg: "#ffffff" }))} disabled={!graph}>
+          PNG
+        </button>
+        <button type="button" onClick={() => graph && download("trellis-graph.json", URL.createObjectURL(new Blob([JSON.stringify(graph, null, 2)], { type: "application/json" })))} disabled={!graph}>
+          JSON
+        </button>
+        <span className="muted" data-testid="graph-status" style={{ marginLeft: "auto", minWidth: 220, textAlign: "right" }}>
+          {sub.status === "error" ? `live updates failed: ${sub.error?.message}` : graph ? `${graph.nodes.length} nodes · ${graph.edges.length} edges · ${new Date(graph.to).toLocaleTimeString()}` : "connecting…"}
+        </span>
+      </div>
+      <div style={{ display: "grid", gridTemplateColumns: "1fr 320px", gap: 12 }}>
+        <GraphCanvas graph={graph} labels={labels} hidden={hidden} layout={layout} onSelect={setSelected} onReady={(c) => (cy.current = c)} />
+        <aside className="panel" data-testid="side-panel" style={{ minHeight: 560 }}>
+          {!sel ? (
+            <span className="muted">Click a node or an edge.</span>
+          ) : "source" in sel ? (
+            <>
+              <h2 style={{ fontSize: 15, marginTop: 0 }}>
+                {sel.source} → {sel.target}
+              </h2>
+              <p>
+                {sel.protocol} · health <strong>{sel.health}</strong>
+              </p>
+              {sel.traffic ? (
+                <dl>
+                  <dt>requests/s</dt>
+                  <dd>{rps(sel.traffic.rps)}</dd>
+                  <dt>errors</dt>
+                  <dd>{pct(sel.traffic.errorRate)}</dd>
+                  <dt>latency p50 / p95 / p99</dt>
+                  <dd>
+                    {ms(sel.traffic.p50)} / {ms(sel.traffic.p95)} / {ms(sel.traffic.p99)}
+                  </dd>
+                  <dt>mTLS</dt>
+                  <dd>{pct(sel.traffic.mtlsShare)}</dd>
+                </dl>
+              ) : sel.tcp ? (
+                <p>
+                  {sel.tcp.connectionsPerSec.toFixed(2)} connections/s · {Math.round(sel.tcp.bytesPerSec)} B/s · mTLS {pct(sel.tcp.mtlsShare)}
+                </p>
+              ) : null}
+            </>
+          ) : (
+            <>
+              <h2 style={{ fontSize: 15, marginTop: 0 }}>{sel.label}</h2>
+              <p>
+                {sel.type} in {sel.namespace} · health <strong>{sel.health}</strong>
+                {sel.badges.length ? ` · ${sel.badges.join(", ")}` : ""}
+              </p>
+              {sel.inbound ? (
+                <p>
+                  inbound {rps(sel.inbound.rps)} rps, {pct(sel.inbound.errorRate)} errors, p95 {ms(sel.inbound.p95)}
+                </p>
+              ) : null}
+              {sel.outbound ? (
+                <p>
+                  outbound {rps(sel.outbound.rps)} rps, {pct(sel.outbound.errorRate)} errors, p95 {ms(sel.outbound.p95)}
+                </p>
+              ) : null}
+            </>
+          )}
+        </aside>
+      </div>
+    </>
+  );
+}
