@@ -23,7 +23,7 @@ export function Chart(props: { title: string; times: number[]; lines: Line[]; un
     const el = box.current!;
     const opts: uPlot.Options = {
       title,
-      width: Math.max(280, el.clientWidth),
+      width: Math.max(280, el.clientWidth - 12),
       height: 180,
       scales: { x: { time: true } },
       axes: [{}, { values: (_u, vals) => vals.map((v) => `${v}${unit}`) }],
@@ -31,7 +31,7 @@ export function Chart(props: { title: string; times: number[]; lines: Line[]; un
     };
     const p = new uPlot(opts, [times.map((t) => t / 1000), ...lines.map((l) => l.values)], el);
     plot.current = p;
-    const onResize = () => p.setSize({ width: Math.max(280, el.clientWidth), height: 180 });
+    const onResize = () => p.setSize({ width: Math.max(280, el.clientWidth - 12), height: 180 });
     window.addEventListener("resize", onResize);
     return () => {
       window.removeEventListener("resize", onResize);

@@ -36,6 +36,12 @@ function elements(g: Graph, show: ReadonlySet<EdgeLabel>, hidden: ReadonlySet<st
   ];
 }
 
+/** Lays the graph out; breadth-first flows from the callers nobody calls (the ingress, unknown callers) downwards. */
+function runLayout(c: Core, name: string): void {
+  const extra = name === "breadthfirst" ? { directed: true, roots: c.nodes().filter((n) => n.indegree(false) === 0 && n.outdegree(false) > 0) } : {};
+  c.layout({ name, animate: false, fit: true, padding: 30, ...extra } as cytoscape.LayoutOptions).run();
+}
+
 /**
  * The graph itself: one cytoscape instance for the page's life; each new graph updates the
  * elements in place (positions kept), and only new nodes trigger a layout, so a live graph
@@ -86,11 +92,11 @@ export function GraphCanvas(props: { graph: Graph | undefined; labels: ReadonlyS
         }
       }
     });
-    if (added > 0) c.layout({ name: layout, animate: false, fit: true, padding: 30 } as cytoscape.LayoutOptions).run();
+    if (added > 0) runLayout(c, layout);
   }, [graph, labels, hidden, layout]);
 
   useEffect(() => {
-    cy.current?.layout({ name: layout, animate: false, fit: true, padding: 30 } as cytoscape.LayoutOptions).run();
+    if (cy.current) runLayout(cy.current, layout);
   }, [layout]);
 
   return <div ref={box} data-testid="graph-canvas" style={{ width: "100%", height: 560, background: "#fff", border: "1px solid var(--line)" }} />;
