@@ -91,10 +91,13 @@ describe("ConfigClient against a real control plane", () => {
   test("connects, applies its snapshot and ACKs; an edit through the API arrives as a new snapshot", async () => {
     const p = proxy(cp.grpcTarget, "productpage-a");
     await p.client.start();
-    const first = await waitFor("the first snapshot", () => p.client.current);
+    await waitFor("the first snapshot", () => p.client.current);
+    // The first push may have been compiled before the proxy's own registration landed (the
+    // control plane then pushes the corrected one): wait for the settled snapshot, ACKed.
+    let status = await waitForProxyStatus(cp.api, "default/productpage-a", (s) => s.state === "SYNCED" && s.lastAckedVersion === p.client.current?.version && p.client.current.outbound.hosts.some((h) => h.host === "productpage.default" && h.clusters[0]!.endpoints.length > 0));
+    const first = p.client.current!;
     assert.equal(first.proxy.id, "default/productpage-a");
     assert.ok(first.outbound.hosts.some((h) => h.host === "reviews.default"));
-    let status = await waitForProxyStatus(cp.api, "default/productpage-a", (s) => s.state === "SYNCED");
     assert.equal(status.lastAckedVersion, first.version);
     assert.equal(p.client.connected, true);
     assert.equal(p.client.status().version, first.version);

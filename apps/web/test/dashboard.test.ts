@@ -47,12 +47,14 @@ describe("dashboard in Chromium", { timeout: 300_000 }, () => {
     ({ cp } = await startTestControlPlane({ databaseUrl: db.url }));
     const admin = apiClient(cp.apiUrl, "admin");
     const svc = (name: string) => ({ kind: "Service" as const, metadata: { name, namespace: "shop" }, spec: { ports: [{ name: "http", port: 9080, protocol: "http" as const }] } });
-    await admin.resources.write.mutate({ baseRevision: await admin.revisions.head.query(), upserts: [svc("cart"), svc("catalog")], message: "shop" });
+    // cart traces every request, so the traces pages have something to show.
+    const cart = { ...svc("cart"), spec: { ...svc("cart").spec, traceSampling: 100 } };
+    await admin.resources.write.mutate({ baseRevision: await admin.revisions.head.query(), upserts: [cart, svc("catalog")], message: "shop" });
     const moved = { ...svc("catalog"), spec: { ports: [{ name: "http", port: 9090, protocol: "http" as const }] } };
     await admin.resources.write.mutate({ baseRevision: await admin.revisions.head.query(), upserts: [moved], message: "catalog moves to 9090" });
     await admin.auth.users.create.mutate({ username: "vera", password: PASSWORD, role: "viewer" });
     await admin.auth.users.create.mutate({ username: "olive", password: PASSWORD, role: "operator" });
-    proxy = await spawnSidecar(["--service", "cart", "--namespace", "shop", "--workload", "cart-1", "--app-port", "1", "--control-plane", `127.0.0.1:${grpcPort(cp)}`, "--data-dir", path.join(dataDir, "cart-1")]);
+    proxy = await spawnSidecar(["--service", "cart", "--namespace", "shop", "--workload", "cart-1", "--app-port", "1", "--control-plane", `127.0.0.1:${grpcPort(cp)}`, "--otlp-endpoint", `${cp.apiUrl}/v1/traces`, "--data-dir", path.join(dataDir, "cart-1")]);
     await eventually("the proxy SYNCED", async () => ((await admin.proxies.status.query({})).find((p) => p.proxyId === "shop/cart-1")?.state === "SYNCED" ? true : undefined));
 
     const build = spawnSync(process.execPath, [path.join(webDir, "../../node_modules/next/dist/bin/next"), "build"], { cwd: webDir, encoding: "utf8", env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1" }, timeout: 240_000 });
@@ -130,6 +132,22 @@ describe("dashboard in Chromium", { timeout: 300_000 }, () => {
     assert.equal(await page.getByRole("button", { name: "JSON" }).isEnabled(), true);
     // The canvas drew the elements.
     assert.ok(await page.locator("[data-testid=graph-canvas] canvas").count() > 0);
+    // Find and hide expressions: cart fails every request it gets; catalog is idle.
+    await page.fill("input[name=find]", "unhealthy errors>50%");
+    await page.getByTestId("find-status").filter({ hasText: /[1-9][0-9]* found/ }).waitFor();
+    await page.fill("input[name=find]", "latency>3");
+    await page.getByTestId("find-status").filter({ hasText: "unknown term 'latency>3'" }).waitFor();
+    await page.fill("input[name=find]", "");
+    await page.fill("input[name=hide]", "name=catalog");
+    await page.getByTestId("find-status").filter({ hasText: "1 hidden" }).waitFor();
+    await page.fill("input[name=hide]", "");
+    // Replay a past window: the graph up to a chosen minute, by query instead of the live push.
+    const d = new Date();
+    const p2 = (n: number) => String(n).padStart(2, "0");
+    await page.fill("input[name=replay]", `${d.getFullYear()}-${p2(d.getMonth() + 1)}-${p2(d.getDate())}T${p2(d.getHours())}:${p2(d.getMinutes())}`);
+    await page.getByTestId("graph-status").filter({ hasText: /^replay: [1-9][0-9]* nodes/ }).waitFor();
+    await page.getByRole("button", { name: "Live" }).click();
+    await page.getByTestId("graph-status").filter({ hasText: /^[1-9][0-9]* nodes/ }).waitFor();
   });
 
   it("a service page: golden signals with charts over a chosen window, what applies to it, its traces", async () => {
@@ -143,6 +161,40 @@ describe("dashboard in Chromium", { timeout: 300_000 }, () => {
     await page.getByTestId("applies").filter({ hasText: "Service shop/cart" }).waitFor();
     await page.getByLabel("window").selectOption("900");
     await page.getByTestId("traces").filter({ hasText: /Recent traces/ }).waitFor();
+  });
+
+  it("traces: search by service, then one trace's waterfall and a span's details", async () => {
+    await page.goto(`${base}/traces`);
+    await page.fill("input[name=service]", "cart");
+    await page.getByRole("button", { name: "Search" }).click();
+    const results = page.getByTestId("trace-results");
+    // Spans are exported every few seconds: search again until they are in.
+    for (let i = 0; i < 30 && (await results.count()) === 0; i++) {
+      await page.waitForTimeout(1000);
+      await page.getByRole("button", { name: "Search" }).click();
+    }
+    await results.waitFor();
+    assert.match(await results.innerText(), /cart/);
+    await results.locator("a").first().click();
+    await page.waitForURL(/\/traces\/[0-9a-f]{32}$/);
+    const row = page.getByTestId("waterfall").getByRole("button").first();
+    await row.waitFor();
+    await row.click();
+    await page.getByTestId("span-details").filter({ hasText: "cart" }).waitFor();
+  });
+
+  it("live tap: a filtered stream of the requests as they happen", async () => {
+    await page.goto(`${base}/tap`);
+    await page.fill("input[name=destinationService]", "cart");
+    await page.getByRole("button", { name: "Start tap" }).click();
+    await page.getByTestId("tap-status").filter({ hasText: "requests" }).waitFor();
+    const events = page.getByTestId("tap-events");
+    for (let i = 0; i < 20 && (await events.count()) === 0; i++) {
+      await fetch(`http://127.0.0.1:${proxy.inbound}/tapped/${i}`, { headers: { host: "cart:9080" } }).catch(() => undefined);
+      await page.waitForTimeout(500);
+    }
+    await events.waitFor();
+    assert.match(await events.innerText(), /\/tapped\/\d+[\s\S]*503/);
   });
 
   it("signing out ends the session: the API refuses the old cookie and the dashboard asks to sign in", async () => {

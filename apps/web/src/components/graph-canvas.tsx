@@ -27,12 +27,13 @@ function edgeLabel(e: GraphEdge, show: ReadonlySet<EdgeLabel>): string {
   return parts.join(" · ");
 }
 
-function elements(g: Graph, show: ReadonlySet<EdgeLabel>, hidden: ReadonlySet<string>): ElementDefinition[] {
+function elements(g: Graph, show: ReadonlySet<EdgeLabel>, hidden: ReadonlySet<string>, found: ReadonlySet<string>): ElementDefinition[] {
   const nodes = g.nodes.filter((n) => !hidden.has(n.id));
   const ids = new Set(nodes.map((n) => n.id));
+  const mark = (id: string) => (found.has(id) ? "yes" : "no");
   return [
-    ...nodes.map((n) => ({ group: "nodes" as const, data: { id: n.id, label: n.type === "box" ? n.label : `${n.label}${n.badges.length ? ` [${n.badges.join(",")}]` : ""}`, health: n.health, type: n.type, ...(n.parent && ids.has(n.parent) ? { parent: n.parent } : {}) } })),
-    ...g.edges.filter((e) => ids.has(e.source) && ids.has(e.target)).map((e) => ({ group: "edges" as const, data: { id: e.id, source: e.source, target: e.target, health: e.health, label: edgeLabel(e, show), mtls: (e.traffic?.mtlsShare ?? e.tcp?.mtlsShare ?? 0) > 0 ? "yes" : "no" } })),
+    ...nodes.map((n) => ({ group: "nodes" as const, data: { id: n.id, label: n.type === "box" ? n.label : `${n.label}${n.badges.length ? ` [${n.badges.join(",")}]` : ""}`, health: n.health, type: n.type, found: mark(n.id), ...(n.parent && ids.has(n.parent) ? { parent: n.parent } : {}) } })),
+    ...g.edges.filter((e) => ids.has(e.source) && ids.has(e.target) && !hidden.has(e.id)).map((e) => ({ group: "edges" as const, data: { id: e.id, found: mark(e.id), source: e.source, target: e.target, health: e.health, label: edgeLabel(e, show), mtls: (e.traffic?.mtlsShare ?? e.tcp?.mtlsShare ?? 0) > 0 ? "yes" : "no" } })),
   ];
 }
 
@@ -47,10 +48,10 @@ function runLayout(c: Core, name: string): void {
  * elements in place (positions kept), and only new nodes trigger a layout, so a live graph
  * does not jump every second.
  */
-export function GraphCanvas(props: { graph: Graph | undefined; labels: ReadonlySet<EdgeLabel>; hidden: ReadonlySet<string>; layout: string; onSelect(id: string | undefined): void; onReady?(cy: Core): void }) {
+export function GraphCanvas(props: { graph: Graph | undefined; labels: ReadonlySet<EdgeLabel>; hidden: ReadonlySet<string>; found: ReadonlySet<string>; layout: string; onSelect(id: string | undefined): void; onReady?(cy: Core): void }) {
   const box = useRef<HTMLDivElement>(null);
   const cy = useRef<Core | undefined>(undefined);
-  const { graph, labels, hidden, layout, onSelect, onReady } = props;
+  const { graph, labels, hidden, found, layout, onSelect, onReady } = props;
 
   useEffect(() => {
     const c = cytoscape({
@@ -63,6 +64,8 @@ export function GraphCanvas(props: { graph: Graph | undefined; labels: ReadonlyS
         { selector: 'node[type = "box"]', style: { "background-color": "#f6f8fa", "border-width": 1, "border-color": "#d0d7de", "text-valign": "top", shape: "round-rectangle" } },
         { selector: "edge", style: { width: 2, "curve-style": "bezier", "target-arrow-shape": "triangle", label: "data(label)", "font-size": 9, "text-background-color": "#fff", "text-background-opacity": 0.85, "line-color": (e: cytoscape.EdgeSingular) => COLOR[e.data("health") as keyof typeof COLOR] ?? COLOR.idle, "target-arrow-color": (e: cytoscape.EdgeSingular) => COLOR[e.data("health") as keyof typeof COLOR] ?? COLOR.idle } },
         { selector: 'edge[mtls = "no"]', style: { "line-style": "dashed" } },
+        { selector: 'node[found = "yes"]', style: { "underlay-color": "#0b5cad", "underlay-opacity": 0.25, "underlay-padding": 8 } },
+        { selector: 'edge[found = "yes"]', style: { width: 5 } },
         { selector: ":selected", style: { "overlay-color": "#0b5cad", "overlay-opacity": 0.2 } },
       ],
     });
@@ -76,7 +79,7 @@ export function GraphCanvas(props: { graph: Graph | undefined; labels: ReadonlyS
   useEffect(() => {
     const c = cy.current;
     if (!c || !graph) return;
-    const want = elements(graph, labels, hidden);
+    const want = elements(graph, labels, hidden, found);
     const wantIds = new Set(want.map((e) => e.data.id!));
     let added = 0;
     c.batch(() => {
@@ -93,7 +96,7 @@ export function GraphCanvas(props: { graph: Graph | undefined; labels: ReadonlyS
       }
     });
     if (added > 0) runLayout(c, layout);
-  }, [graph, labels, hidden, layout]);
+  }, [graph, labels, hidden, found, layout]);
 
   useEffect(() => {
     if (cy.current) runLayout(cy.current, layout);

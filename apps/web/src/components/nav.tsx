@@ -8,6 +8,8 @@ const LINKS = [
   { href: "/", label: "Overview" },
   { href: "/graph", label: "Graph" },
   { href: "/proxies", label: "Proxies" },
+  { href: "/traces", label: "Traces" },
+  { href: "/tap", label: "Live tap" },
   { href: "/history", label: "History" },
 ];
 
@@ -23,7 +25,7 @@ export function Nav() {
     <nav className="top" aria-label="sections">
       <span className="brand">Trellis</span>
       {LINKS.map((l) => (
-        <Link key={l.href} href={l.href} aria-current={path === l.href ? "page" : undefined}>
+        <Link key={l.href} href={l.href} aria-current={path === l.href || (l.href !== "/" && path.startsWith(`${l.href}/`)) ? "page" : undefined}>
           {l.label}
         </Link>
       ))}

@@ -7,6 +7,8 @@ import { useMemo, useRef, useState } from "react";
 import { useTRPC } from "../../lib/trpc";
 import { ms, pct, rps } from "../../lib/format";
 import type { EdgeLabel, Graph } from "../../components/graph-canvas";
+import { parseExpression } from "../../lib/graph-filter";
+import type { Measured } from "../../lib/graph-filter";
 
 // cytoscape touches the DOM: client-side only.
 const GraphCanvas = dynamic(() => import("../../components/graph-canvas").then((m) => m.GraphCanvas), { ssr: false, loading: () => <div className="skeleton" style={{ height: 560 }} /> });
@@ -29,14 +31,30 @@ export default function GraphPage() {
   const [layout, setLayout] = useState<(typeof LAYOUTS)[number]>("breadthfirst");
   const [hideIdle, setHideIdle] = useState(false);
   const [selected, setSelected] = useState<string | undefined>();
-  const [graph, setGraph] = useState<Graph | undefined>();
+  const [liveGraph, setLiveGraph] = useState<Graph | undefined>();
+  const [findText, setFindText] = useState("");
+  const [hideText, setHideText] = useState("");
+  const find = useMemo(() => parseExpression(findText), [findText]);
+  const hide = useMemo(() => parseExpression(hideText), [hideText]);
   const cy = useRef<Core | undefined>(undefined);
   const services = useQuery(trpc.services.list.queryOptions({}));
   const namespaces = useMemo(() => [...new Set((services.data ?? []).map((s) => s.metadata.namespace))].sort(), [services.data]);
 
+  // Replay: a past window (its end chosen here) instead of the live push.
+  const [replayAt, setReplayAt] = useState<number | undefined>();
   const input = { kind, windowSec, namespaces: namespace ? [namespace] : [] };
-  const sub = useSubscription(trpc.graph.watch.subscriptionOptions(input, { onData: (g) => setGraph(g as Graph) }));
-  const hidden = useMemo(() => new Set(hideIdle ? (graph?.nodes ?? []).filter((n) => n.idle).map((n) => n.id) : []), [graph, hideIdle]);
+  const sub = useSubscription(trpc.graph.watch.subscriptionOptions(input, { enabled: replayAt === undefined, onData: (g) => setLiveGraph(g as Graph) }));
+  const replay = useQuery({ ...trpc.graph.get.queryOptions({ ...input, until: replayAt ?? 1 }), enabled: replayAt !== undefined });
+  const graph = replayAt !== undefined ? (replay.data as Graph | undefined) : liveGraph;
+  // What find and hide measure: a node by its inbound traffic, an edge by its own.
+  const measured = useMemo(() => {
+    const out: Array<{ id: string; m: Measured; idle: boolean }> = [];
+    for (const n of graph?.nodes ?? []) out.push({ id: n.id, idle: n.idle, m: { name: n.label, rps: n.inbound?.rps ?? null, errorRate: n.inbound?.errorRate ?? null, p50: n.inbound?.p50 ?? null, p95: n.inbound?.p95 ?? null, p99: n.inbound?.p99 ?? null, mtlsShare: n.inbound?.mtlsShare ?? null, health: n.health } });
+    for (const e of graph?.edges ?? []) out.push({ id: e.id, idle: false, m: { name: e.id, rps: e.traffic?.rps ?? null, errorRate: e.traffic?.errorRate ?? null, p50: e.traffic?.p50 ?? null, p95: e.traffic?.p95 ?? null, p99: e.traffic?.p99 ?? null, mtlsShare: e.traffic?.mtlsShare ?? e.tcp?.mtlsShare ?? null, health: e.health } });
+    return out;
+  }, [graph]);
+  const hidden = useMemo(() => new Set(measured.filter((x) => (hideIdle && x.idle) || (hide.test !== undefined && hide.test(x.m))).map((x) => x.id)), [measured, hideIdle, hide]);
+  const found = useMemo(() => new Set(find.test ? measured.filter((x) => find.test!(x.m)).map((x) => x.id) : []), [measured, find]);
   const sel = graph?.nodes.find((n) => n.id === selected) ?? graph?.edges.find((e) => e.id === selected);
 
   const download = (name: string, href: string) => {
@@ -104,6 +122,14 @@ export default function GraphPage() {
           <input type="checkbox" checked={hideIdle} onChange={(e) => setHideIdle(e.target.checked)} /> hide idle
         </label>
         <label>
+          Find{" "}
+          <input name="find" value={findText} onChange={(e) => setFindText(e.target.value)} placeholder="errors>5% p95>200ms" aria-invalid={find.error ? true : undefined} style={{ width: 170 }} />
+        </label>
+        <label>
+          Hide{" "}
+          <input name="hide" value={hideText} onChange={(e) => setHideText(e.target.value)} placeholder="name=synthetic*" aria-invalid={hide.error ? true : undefined} style={{ width: 150 }} />
+        </label>
+        <label>
           Layout{" "}
           <select value={layout} onChange={(e) => setLayout(e.target.value as typeof layout)} aria-label="layout">
             {LAYOUTS.map((l) => (
@@ -111,6 +137,22 @@ export default function GraphPage() {
             ))}
           </select>
         </label>
+        <label>
+          Replay until{" "}
+          <input
+            type="datetime-local"
+            name="replay"
+            step={60}
+            aria-label="replay until"
+            value={replayAt === undefined ? "" : toLocalInput(replayAt)}
+            onChange={(e) => setReplayAt(e.target.value ? new Date(e.target.value).getTime() : undefined)}
+          />
+        </label>
+        {replayAt !== undefined ? (
+          <button type="button" onClick={() => setReplayAt(undefined)}>
+            Live
+          </button>
+        ) : null}
         <button type="button" onClick={() => cy.current && download("trellis-graph.png", cy.current.png({ full: true, bg: "#ffffff" }))} disabled={!graph}>
           PNG
         </button>
@@ -118,11 +160,25 @@ export default function GraphPage() {
           JSON
         </button>
         <span className="muted" data-testid="graph-status" style={{ marginLeft: "auto", minWidth: 220, textAlign: "right" }}>
-          {sub.status === "error" ? `live updates failed: ${sub.error?.message}` : graph ? `${graph.nodes.length} nodes · ${graph.edges.length} edges · ${new Date(graph.to).toLocaleTimeString()}` : "connecting…"}
+          {replayAt !== undefined
+            ? replay.isError
+              ? `replay failed: ${replay.error.message}`
+              : replay.data
+                ? `replay: ${replay.data.nodes.length} nodes · ${replay.data.edges.length} edges · until ${new Date(replay.data.to).toLocaleTimeString()}`
+                : "loading the replay…"
+            : sub.status === "error"
+              ? `live updates failed: ${sub.error?.message}`
+              : graph
+                ? `${graph.nodes.length} nodes · ${graph.edges.length} edges · ${new Date(graph.to).toLocaleTimeString()}`
+                : "connecting…"}
         </span>
       </div>
+      <p role="status" data-testid="find-status" className={find.error || hide.error ? "error" : "muted"} style={{ minHeight: "1.4em", margin: "0 0 8px" }}>
+        {find.error ?? hide.error ?? (find.test ? `${found.size} found` : "")}
+        {!find.error && !hide.error && hide.test ? `${find.test ? " · " : ""}${hidden.size} hidden` : ""}
+      </p>
       <div style={{ display: "grid", gridTemplateColumns: "1fr 320px", gap: 12 }}>
-        <GraphCanvas graph={graph} labels={labels} hidden={hidden} layout={layout} onSelect={setSelected} onReady={(c) => (cy.current = c)} />
+        <GraphCanvas graph={graph} labels={labels} hidden={hidden} found={found} layout={layout} onSelect={setSelected} onReady={(c) => (cy.current = c)} />
         <aside className="panel" data-testid="side-panel" style={{ minHeight: 560 }}>
           {!sel ? (
             <span className="muted">Click a node or an edge.</span>
@@ -176,4 +232,11 @@ export default function GraphPage() {
       </div>
     </>
   );
+}
+
+/** `yyyy-MM-ddTHH:mm` in local time, for a datetime-local input. */
+function toLocalInput(ms: number): string {
+  const d = new Date(ms);
+  const p = (n: number) => String(n).padStart(2, "0");
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}`;
 }
