@@ -131,7 +131,7 @@ export async function startControlPlane(env: Env, log: Logger): Promise<ControlP
   // A new bundle (a rotation here, or seen within 30 s of one on another replica) goes to every proxy in its snapshot.
   serving.onBundleChanged = () => distribution.notifyChanged("config");
   const stopFollowingRotations = ca.authority.onRotated(() => void serving.refreshBundle());
-  const identity = new IdentityService(ca.authority, ca.joinTokens, log.child({ module: "identity" }));
+  const identity = new IdentityService(ca.authority, ca.joinTokens, log.child({ module: "identity" }), ca.certificates);
   // Client certificates are optional on the TLS port: a joining proxy has none yet.
   const tlsCredentials = grpc.experimental.createCertificateProviderServerCredentials(serving.provider, serving.provider, false);
   const apiPort = await listen(api, env.TRELLIS_HOST, env.TRELLIS_API_PORT);

@@ -2,6 +2,7 @@ import type { Endpoint } from "@trellis/config";
 import type { AuthService } from "./auth/auth-service";
 import type { CertificateAuthority } from "./ca/certificate-authority";
 import type { JoinTokens } from "./ca/join-tokens";
+import type { WorkloadCertificates } from "./ca/workload-certificates";
 import type { ProxySyncStatus } from "./distribution/ports";
 import type { ResourceStore } from "./revisions/store";
 import type { GraphService } from "./telemetry/graph-service";
@@ -27,5 +28,5 @@ export interface ControlServices {
   /** How session cookies are set. */
   cookies: { secure: boolean };
   /** The mesh certificate authority and the join tokens proxies bootstrap with. */
-  ca: { authority: CertificateAuthority; joinTokens: JoinTokens };
+  ca: { authority: CertificateAuthority; joinTokens: JoinTokens; certificates: WorkloadCertificates };
 }

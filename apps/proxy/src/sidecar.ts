@@ -151,7 +151,7 @@ async function startIdentity(opts: ProxyOptions, log: Logger): Promise<WorkloadI
     }
     if (!/^[0-9a-f]{16}\.[A-Za-z0-9_-]+$/.test(joinToken)) throw new IdentityError(`--join-token-file: ${opts.joinTokenFile} does not hold a join token (<id>.<secret>)`);
   }
-  return WorkloadIdentity.start({ target: opts.controlPlane, trustAnchorsPem, namespace: opts.namespace, service: opts.service, joinToken, dataDir: opts.dataDir, log: log.child({ module: "identity" }) });
+  return WorkloadIdentity.start({ target: opts.controlPlane, trustAnchorsPem, namespace: opts.namespace, service: opts.service, workload: opts.workload, joinToken, dataDir: opts.dataDir, log: log.child({ module: "identity" }) });
 }
 
 function clusterStatus(dp: DataPlane): ClusterStatus[] {

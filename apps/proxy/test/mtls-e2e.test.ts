@@ -92,6 +92,16 @@ describe("mesh mTLS end to end: join tokens, STRICT, real proxies", () => {
     assert.equal(cp.grpcTarget, "off");
   });
 
+  it("the proxy list shows when each proxy's certificate expires (the CA's record of its latest issue)", async () => {
+    const rows = await trpcQuery<Array<{ proxyId: string; certificate: { spiffeId: string; notAfter: string } | null }>>(cp.api, "proxies.status", {});
+    for (const [id, sa] of [["default/reviews-v1", "reviews"], ["default/productpage-v1", "productpage"]] as const) {
+      const cert = rows.find((r) => r.proxyId === id)?.certificate;
+      assert.equal(cert?.spiffeId, `spiffe://cluster.local/ns/default/sa/${sa}`, id);
+      const left = Date.parse(cert!.notAfter) - Date.now();
+      assert.ok(left > 23 * 3_600_000 && left <= 24 * 3_600_000, `${id}: expires in ${left} ms`);
+    }
+  });
+
   it("STRICT: a caller without a sidecar is refused at the connection", async () => {
     const seen = app.seen.length;
     await assert.rejects(get(reviews.inbound, "reviews:9080"), /socket hang up|ECONNRESET/);

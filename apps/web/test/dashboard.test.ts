@@ -91,6 +91,7 @@ describe("dashboard in Chromium", { timeout: 300_000 }, () => {
     const row = page.getByTestId("proxy-shop/cart-1");
     await row.waitFor();
     assert.match(await row.innerText(), /SYNCED/);
+    assert.match(await row.innerText(), /none/, "a plaintext proxy has no mesh certificate");
     const cookies = await page.context().cookies();
     const session = cookies.find((c) => c.name === "trellis_session");
     assert.ok(session?.httpOnly && session.sameSite === "Strict", JSON.stringify(session));

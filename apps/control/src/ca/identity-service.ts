@@ -6,7 +6,8 @@ import type { Logger } from "../log";
 import type { CertificateAuthority } from "./certificate-authority";
 import { JoinTokenError } from "./join-tokens";
 import type { JoinTokens } from "./join-tokens";
-import { CertificateRequestError } from "./x509";
+import { CertificateRequestError, csrCommonName } from "./x509";
+import type { WorkloadCertificates } from "./workload-certificates";
 
 /** A refusal with its gRPC status; the message says why without echoing secrets. */
 class Refused extends Error {
@@ -31,6 +32,8 @@ export class IdentityService {
     private readonly ca: CertificateAuthority,
     private readonly tokens: JoinTokens,
     private readonly log: Logger,
+    /** Where each proxy's latest certificate is recorded (its expiry, for the proxy list). */
+    private readonly certificates?: WorkloadCertificates,
   ) {}
 
   readonly implementation: IdentityServer = {
@@ -80,6 +83,11 @@ export class IdentityService {
     try {
       const issued = await this.ca.issue(req.csrPem, identity);
       this.log.info("issued a workload certificate", { spiffeId: issued.spiffeId, via, serial: issued.serial, notAfter: issued.notAfter.toISOString() });
+      // The CSR's common name names the workload (a label; the identity is the SPIFFE ID above).
+      const workload = csrCommonName(req.csrPem);
+      if (this.certificates && workload && /^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/.test(workload)) {
+        await this.certificates.record({ proxyId: `${req.namespace}/${workload}`, spiffeId: issued.spiffeId, serial: issued.serial, notAfter: issued.notAfter, issuedAt: new Date(), via }).catch((err: Error) => this.log.warn("could not record the issued certificate", { cause: err.message }));
+      }
       return { spiffeId: issued.spiffeId, certChainPem: issued.certChainPem, trustBundlePem: issued.trustBundlePem, notAfterUnixMs: issued.notAfter.getTime() };
     } catch (err) {
       if (err instanceof CertificateRequestError || err instanceof SpiffeIdError) throw new Refused(grpc.status.INVALID_ARGUMENT, err.message);

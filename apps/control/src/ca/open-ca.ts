@@ -5,6 +5,7 @@ import type { Logger } from "../log";
 import type { ControlServices } from "../services";
 import { CaError, CertificateAuthority } from "./certificate-authority";
 import { JoinTokens } from "./join-tokens";
+import { WorkloadCertificates } from "./workload-certificates";
 import { loadKek } from "./key-encryption";
 
 /** The mesh CA: its key-encryption key (env or data dir), the operator's certificate files if any, the active authority. */
@@ -29,5 +30,5 @@ export async function openCa(env: Env, db: Database, log: Logger): Promise<Contr
     operator: certPem && keyPem ? { certPem, keyPem, chainPem: read("TRELLIS_CA_CHAIN_FILE", env.TRELLIS_CA_CHAIN_FILE) } : undefined,
     log,
   });
-  return { authority, joinTokens: new JoinTokens(db) };
+  return { authority, joinTokens: new JoinTokens(db), certificates: new WorkloadCertificates(db) };
 }

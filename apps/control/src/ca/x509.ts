@@ -47,6 +47,16 @@ export function createRoot(trustDomain: string, validDays: number, now = new Dat
   return { certPem: pki.certificateToPem(cert), privateKeyPem: keys.privateKeyPem, notAfter: cert.validity.notAfter };
 }
 
+/** The common name a CSR's subject carries (proxies put their workload name there), or undefined. */
+export function csrCommonName(csrPem: string): string | undefined {
+  try {
+    const cn = pki.certificationRequestFromPem(csrPem).subject.getField("CN") as { value?: unknown } | null;
+    return typeof cn?.value === "string" ? cn.value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The public key of a CSR, after checking its self-signature (the requester holds the private key). */
 export function csrPublicKey(csrPem: string): forge.pki.PublicKey {
   let csr: forge.pki.CertificateSigningRequest;

@@ -21,6 +21,8 @@ export interface WorkloadIdentityOptions {
   trustAnchorsPem: string;
   namespace: string;
   service: string;
+  /** The workload name, put in the CSR's common name so the CA can show this proxy's expiry (a label, not the identity). */
+  workload?: string | undefined;
   /** For the first certificate; unused once the data directory holds a valid one. */
   joinToken?: string | undefined;
   dataDir: string;
@@ -151,7 +153,7 @@ export class WorkloadIdentity {
     try {
       const res = await new Promise<CertifyResponse>((resolve, reject) =>
         client.certify(
-          { namespace: this.opts.namespace, service: this.opts.service, csrPem: createCsr(key.privateKeyPem, key.publicKeyPem), joinToken: joinToken ?? "" },
+          { namespace: this.opts.namespace, service: this.opts.service, csrPem: createCsr(key.privateKeyPem, key.publicKeyPem, this.opts.workload ?? "trellis-proxy"), joinToken: joinToken ?? "" },
           new grpc.Metadata(),
           { deadline: Date.now() + (this.opts.timeoutMs ?? 15_000) },
           (err, r) => (err ? reject(err) : resolve(r!)),

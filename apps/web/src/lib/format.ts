@@ -8,3 +8,11 @@ export const ago = (iso: string | Date | null | undefined) => {
   return s < 60 ? `${s} s ago` : s < 3600 ? `${Math.round(s / 60)} min ago` : `${Math.round(s / 3600)} h ago`;
 };
 export const healthClass = (h: string) => (h === "healthy" ? "ok" : h === "degraded" ? "warn" : h === "failure" ? "bad" : "");
+
+/** How long until a time: `in 23 h`, `in 12 min`, or `expired 3 min ago`. */
+export const until = (iso: string | Date | null | undefined) => {
+  if (!iso) return "–";
+  const s = Math.round((new Date(iso).getTime() - Date.now()) / 1000);
+  const span = (x: number) => (x < 60 ? `${x} s` : x < 3600 ? `${Math.round(x / 60)} min` : x < 172_800 ? `${Math.round(x / 3600)} h` : `${Math.round(x / 86_400)} d`);
+  return s >= 0 ? `in ${span(s)}` : `expired ${span(-s)} ago`;
+};

@@ -18,5 +18,12 @@ export const servicesRouter = router({
 
 export const proxiesRouter = router({
   /** SYNCED / STALE / NACKED per proxy, like `istioctl proxy-status`. */
-  status: viewerProcedure.input(Filter).query(({ ctx, input }) => ctx.proxies.status(input)),
+  status: viewerProcedure.input(Filter).query(async ({ ctx, input }) => {
+    const [rows, certs] = await Promise.all([ctx.proxies.status(input), ctx.ca.certificates.byProxy()]);
+    // The certificate the CA last issued to each proxy (null: plaintext, or not joined to the CA).
+    return rows.map((r) => {
+      const c = certs.get(r.proxyId);
+      return { ...r, certificate: c ? { spiffeId: c.spiffeId, notAfter: c.notAfter, issuedAt: c.issuedAt } : null };
+    });
+  }),
 });

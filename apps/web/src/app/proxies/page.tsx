@@ -1,11 +1,11 @@
 "use client";
 import { useQuery } from "@tanstack/react-query";
 import { useTRPC } from "../../lib/trpc";
-import { ago } from "../../lib/format";
+import { ago, until } from "../../lib/format";
 
 const stateClass = { SYNCED: "ok", STALE: "warn", NACKED: "bad" } as const;
 
-/** Every proxy's config sync: SYNCED / STALE / NACKED, the version it runs, its last ACK and NACK reason. */
+/** Every proxy's config sync: SYNCED / STALE / NACKED, the version it runs, its last ACK and NACK reason, and when its mesh certificate expires. */
 export default function Proxies() {
   const trpc = useTRPC();
   const status = useQuery({ ...trpc.proxies.status.queryOptions({}), refetchInterval: 3_000 });
@@ -28,6 +28,7 @@ export default function Proxies() {
               <th>revision</th>
               <th>last ACK</th>
               <th>NACK reason</th>
+              <th>certificate</th>
               <th>replica</th>
             </tr>
           </thead>
@@ -46,6 +47,9 @@ export default function Proxies() {
                 <td>{ago(p.lastAckedAt)}</td>
                 <td className={p.lastNackReason ? "error" : "muted"} style={{ whiteSpace: "normal" }}>
                   {p.lastNackReason ?? "–"}
+                </td>
+                <td title={p.certificate ? `${p.certificate.spiffeId}, expires ${new Date(p.certificate.notAfter).toLocaleString()}` : "no mesh certificate (plaintext)"} className={p.certificate && new Date(p.certificate.notAfter).getTime() < Date.now() + 3_600_000 ? "error" : undefined}>
+                  {p.certificate ? `expires ${until(p.certificate.notAfter)}` : <span className="muted">none</span>}
                 </td>
                 <td className="muted">{p.replicaId}</td>
               </tr>
