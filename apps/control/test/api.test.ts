@@ -111,9 +111,10 @@ for (const backend of ["postgres", "pglite"] as const) {
       const p = new FakeProxy(grpcPort(cp));
       proxies.push(p);
       p.hello({ workload: "productpage-1", service: "productpage", address: "127.0.0.1", labels: { version: "v1" } });
-      const s1 = await p.snapshot(1);
+      const s1 = await p.settled("productpage.default", "127.0.0.1");
       assert.ok(s1.outbound.hosts.some((h) => h.host === "reviews.default"), "productpage's snapshot routes to reviews");
       p.ack(s1.version);
+      const seen = p.snapshots().findIndex((s) => s.version === s1.version) + 1;
       let status = await pollStatus(api, "default/productpage-1", "SYNCED");
       assert.equal(status.lastAckedVersion, s1.version);
       const eps = await api.services.endpoints.query({ service: "productpage" });
@@ -121,7 +122,7 @@ for (const backend of ["postgres", "pglite"] as const) {
 
       const head = await api.revisions.head.query();
       await api.resources.write.mutate({ baseRevision: head, upserts: [split(25, 75)], message: "canary" });
-      const s2 = await p.snapshot(2);
+      const s2 = await p.snapshot(seen + 1);
       assert.notEqual(s2.version, s1.version);
       const reviews = s2.outbound.hosts.find((h) => h.host === "reviews.default");
       assert.deepEqual(reviews?.routes[0]?.http[0]?.route.map((r) => r.weight), [25, 75]);

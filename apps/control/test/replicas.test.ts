@@ -80,7 +80,8 @@ test("a proxy whose replica goes away reconnects to the other and is served the 
   const p = new FakeProxy(b.grpcPort);
   proxies.push(p);
   p.hello({ workload: "web-2", service: "web", namespace: "shop", address: "127.0.0.4" });
-  const fromB = await p.snapshot(1);
+  // The snapshot B settles on (its first push can precede the registration of web-2 itself).
+  const fromB = await p.settled("web.shop", "127.0.0.4");
   p.cancel();
   const q = new FakeProxy(a.grpcPort);
   proxies.push(q);

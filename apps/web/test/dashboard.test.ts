@@ -164,9 +164,19 @@ describe("dashboard in Chromium", { timeout: 300_000 }, () => {
     await page.getByTestId("traces").filter({ hasText: /Recent traces/ }).waitFor();
   });
 
+  it("a workload page: its proxy's sync and certificate, and its golden signals", async () => {
+    await page.goto(`${base}/proxies`);
+    await page.getByRole("link", { name: "shop/cart-1" }).click();
+    await page.waitForURL(`${base}/workloads/shop/cart-1`);
+    await page.getByTestId("workload-proxy").filter({ hasText: "SYNCED" }).waitFor();
+    assert.match(await page.getByTestId("workload-proxy").innerText(), /Service cart[\s\S]*certificate none/);
+    await page.waitForFunction("/req\\/s/.test(document.querySelector('[data-testid=signals-summary]')?.textContent ?? '')", undefined, { timeout: 15_000 });
+  });
+
   it("traces: search by service, then one trace's waterfall and a span's details", async () => {
-    await page.goto(`${base}/traces`);
-    await page.fill("input[name=service]", "cart");
+    // ?service= (the graph's and service pages' links) fills the search in.
+    await page.goto(`${base}/traces?service=cart`);
+    assert.equal(await page.inputValue("input[name=service]"), "cart");
     await page.getByRole("button", { name: "Search" }).click();
     const results = page.getByTestId("trace-results");
     // Spans are exported every few seconds: search again until they are in.

@@ -54,6 +54,16 @@ export class FakeProxy {
   async snapshot(n: number): Promise<Snapshot> {
     return waitFor(`snapshot #${n}`, () => this.snapshots()[n - 1]);
   }
+  /**
+   * The first snapshot listing an endpoint of `ownHost` (the proxy's own Service): a first push
+   * can be compiled before the proxy's registration has landed, and the control plane then
+   * pushes the corrected one. Tests that count snapshots start after this one.
+   */
+  async settled(ownHost: string, ownAddress?: string): Promise<Snapshot> {
+    return waitFor(`a snapshot with ${ownHost}'s own endpoint`, () =>
+      this.snapshots().find((s) => (s.outbound.hosts.find((h) => h.host === ownHost)?.clusters[0]?.endpoints ?? []).some((e) => ownAddress === undefined || e.address === ownAddress)),
+    );
+  }
   goodbye() {
     for (const m of this.received) if (m.message?.$case === "goodbye") return m.message.value;
     return undefined;

@@ -3,6 +3,7 @@ import { useQuery } from "@tanstack/react-query";
 import { useSubscription } from "@trpc/tanstack-react-query";
 import type { Core } from "cytoscape";
 import dynamic from "next/dynamic";
+import Link from "next/link";
 import { useMemo, useRef, useState } from "react";
 import { useTRPC } from "../../lib/trpc";
 import { ms, pct, rps } from "../../lib/format";
@@ -188,6 +189,9 @@ export default function GraphPage() {
                 {sel.source} → {sel.target}
               </h2>
               <p>
+                <Link href={`/traces?service=${encodeURIComponent(serviceOf(sel.target) ?? "")}`}>traces to this service</Link>
+              </p>
+              <p>
                 {sel.protocol} · health <strong>{sel.health}</strong>
               </p>
               {sel.traffic ? (
@@ -212,6 +216,21 @@ export default function GraphPage() {
           ) : (
             <>
               <h2 style={{ fontSize: 15, marginTop: 0 }}>{sel.label}</h2>
+              <p data-testid="side-links">
+                {sel.service ? <Link href={`/services/${sel.namespace}/${sel.service}`}>service page</Link> : null}
+                {sel.workload ? (
+                  <>
+                    {" · "}
+                    <Link href={`/workloads/${sel.namespace}/${sel.workload}`}>workload page</Link>
+                  </>
+                ) : null}
+                {sel.service ? (
+                  <>
+                    {" · "}
+                    <Link href={`/traces?service=${encodeURIComponent(sel.service)}`}>traces</Link>
+                  </>
+                ) : null}
+              </p>
               <p>
                 {sel.type} in {sel.namespace} · health <strong>{sel.health}</strong>
                 {sel.badges.length ? ` · ${sel.badges.join(", ")}` : ""}
@@ -239,4 +258,10 @@ function toLocalInput(ms: number): string {
   const d = new Date(ms);
   const p = (n: number) => String(n).padStart(2, "0");
   return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}`;
+}
+
+/** The service of a graph node id (`svc:ns/name`, `wl:ns/workload` has none here, `app:ns/name/version`). */
+function serviceOf(id: string): string | undefined {
+  const m = /^(?:svc|app):[^/]+\/([^/>]+)/.exec(id);
+  return m?.[1];
 }

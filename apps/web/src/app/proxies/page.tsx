@@ -1,5 +1,6 @@
 "use client";
 import { useQuery } from "@tanstack/react-query";
+import Link from "next/link";
 import { useTRPC } from "../../lib/trpc";
 import { ago, until } from "../../lib/format";
 
@@ -35,7 +36,9 @@ export default function Proxies() {
           <tbody>
             {status.data.map((p) => (
               <tr key={p.proxyId} data-testid={`proxy-${p.proxyId}`}>
-                <td>{p.proxyId}</td>
+                <td>
+                  <Link href={`/workloads/${p.namespace}/${p.workload}`}>{p.proxyId}</Link>
+                </td>
                 <td>{p.service}</td>
                 <td>
                   <span className={`state ${stateClass[p.state]}`}>{p.state}</span>

@@ -1,7 +1,8 @@
 "use client";
 import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
-import { useState } from "react";
+import { Suspense, useState } from "react";
+import { useSearchParams } from "next/navigation";
 import type { FormEvent } from "react";
 import { useTRPC } from "../../lib/trpc";
 import { ms } from "../../lib/format";
@@ -15,9 +16,19 @@ interface Search {
 }
 
 /** Trace search: service, operation, minimum duration, errors only, time range; newest first. */
-export default function Traces() {
+export default function TracesPage() {
+  return (
+    <Suspense fallback={<div className="skeleton" />}>
+      <Traces />
+    </Suspense>
+  );
+}
+
+function Traces() {
   const trpc = useTRPC();
-  const [form, setForm] = useState<Search>({ errorsOnly: false, lookbackMin: 60 });
+  // ?service= (links from the graph and service pages) starts the search there.
+  const initialService = useSearchParams().get("service") ?? undefined;
+  const [form, setForm] = useState<Search>({ errorsOnly: false, lookbackMin: 60, ...(initialService ? { service: initialService } : {}) });
   const [search, setSearch] = useState<Search>(form);
   const now = Math.floor(Date.now() / 10_000) * 10_000; // stable within 10 s, so the query key does not churn
   const input = {
