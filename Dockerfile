@@ -4,8 +4,8 @@
 # slim Node 24 LTS runtime with production dependencies only, running as the unprivileged
 # `node` user. The command picks the program (see docker-compose.yml).
 
-# ---- build: install everything, generate the Prisma client, bundle each app -------------
-FROM node:24-bookworm-slim AS build
+# ---- manifests: the workspace's package files, what both installs below start from --------
+FROM node:24-bookworm-slim AS manifests
 WORKDIR /src
 COPY package.json package-lock.json ./
 COPY packages/config/package.json packages/config/
@@ -14,6 +14,11 @@ COPY apps/control/package.json apps/control/
 COPY apps/proxy/package.json apps/proxy/
 COPY apps/demo/package.json apps/demo/
 COPY apps/web/package.json apps/web/
+
+# ---- build: install everything, generate the Prisma client, bundle each app -------------
+FROM node:24-bookworm-slim AS build
+WORKDIR /src
+COPY --from=manifests /src ./
 RUN npm ci --no-audit --no-fund
 COPY . .
 RUN npm run prisma:generate \
@@ -26,13 +31,7 @@ RUN npm run prisma:generate \
 # ---- deps: production dependencies only (the bundles import them from node_modules) -----
 FROM node:24-bookworm-slim AS deps
 WORKDIR /src
-COPY package.json package-lock.json ./
-COPY packages/config/package.json packages/config/
-COPY packages/proto/package.json packages/proto/
-COPY apps/control/package.json apps/control/
-COPY apps/proxy/package.json apps/proxy/
-COPY apps/demo/package.json apps/demo/
-COPY apps/web/package.json apps/web/
+COPY --from=manifests /src ./
 RUN npm ci --omit=dev --no-audit --no-fund
 
 # ---- runtime -------------------------------------------------------------------------

@@ -18,6 +18,7 @@ import { firstJsonLine, spawnChild } from "./children";
 import { measureTarget } from "./measure";
 import type { Target, TargetResult } from "./measure";
 import { startMesh, HOSTS } from "./mesh";
+import type { TrellisProxy } from "./mesh";
 import type { Mesh } from "./mesh";
 import { appConfig, proxyConfig } from "./nginx-conf";
 import { nginxVersion, startNginx } from "./nginx";
@@ -125,32 +126,19 @@ try {
     const m = mesh.single;
     targets.push({ id: "single", label: "one trellis-proxy", h1: { port: m.outbound, authority: HOSTS.plain }, h2: { port: m.outbound, authority: HOSTS.plain }, processes: [{ name: "trellis-proxy", pids: [m.child.pid] }] });
   }
-  if (mesh && want("pair")) {
-    const { client, server } = mesh;
-    targets.push({
-      id: "pair",
-      label: "sidecar pair",
-      h1: { port: client.outbound, authority: HOSTS.meshed },
-      h2: { port: client.outbound, authority: HOSTS.meshed },
-      processes: [
-        { name: "client sidecar", pids: [client.child.pid] },
-        { name: "server sidecar", pids: [server.child.pid] },
-      ],
-    });
-  }
-  if (mesh?.mtls && want("pair-mtls")) {
-    const { client, server } = mesh.mtls;
-    targets.push({
-      id: "pair-mtls",
-      label: "sidecar pair, mTLS",
-      h1: { port: client.outbound, authority: HOSTS.mtls },
-      h2: { port: client.outbound, authority: HOSTS.mtls },
-      processes: [
-        { name: "client sidecar (mTLS)", pids: [client.child.pid] },
-        { name: "server sidecar (mTLS)", pids: [server.child.pid] },
-      ],
-    });
-  }
+  /** A client → server sidecar pair as a target; `suffix` tells the pairs' processes apart. */
+  const pair = (id: "pair" | "pair-mtls", label: string, p: { client: TrellisProxy; server: TrellisProxy }, authority: string, suffix: string): Target => ({
+    id,
+    label,
+    h1: { port: p.client.outbound, authority },
+    h2: { port: p.client.outbound, authority },
+    processes: [
+      { name: `client sidecar${suffix}`, pids: [p.client.child.pid] },
+      { name: `server sidecar${suffix}`, pids: [p.server.child.pid] },
+    ],
+  });
+  if (mesh && want("pair")) targets.push(pair("pair", "sidecar pair", mesh, HOSTS.meshed, ""));
+  if (mesh?.mtls && want("pair-mtls")) targets.push(pair("pair-mtls", "sidecar pair, mTLS", mesh.mtls, HOSTS.mtls, " (mTLS)"));
   if (peer) targets.push({ id: "nginx", label: `nginx (1 worker)`, h1: { port: peer.h1Port, authority: HOSTS.plain }, h2: { port: peer.h2Port, authority: HOSTS.plain }, processes: [{ name: "nginx", pids: peer.pids }] });
   if (node) targets.push({ id: "node", label: "http-proxy (Node)", h1: { port: node.port, authority: HOSTS.plain }, h2: undefined, processes: [{ name: "http-proxy", pids: [node.pid] }] });
   for (const t of targets) await servesPayload(t.h1.port, t.h1.authority, BODY_BYTES);

@@ -1,7 +1,8 @@
 "use client";
 import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
-import { useTRPC, useTRPCClient } from "../lib/trpc";
+import { useFindings } from "../lib/findings";
+import { useTRPC } from "../lib/trpc";
 import { healthClass, ms, pct, rps } from "../lib/format";
 
 /**
@@ -10,11 +11,9 @@ import { healthClass, ms, pct, rps } from "../lib/format";
  */
 export default function Overview() {
   const trpc = useTRPC();
-  const client = useTRPCClient();
   const services = useQuery(trpc.services.list.queryOptions({}));
   const graph = useQuery({ ...trpc.graph.get.queryOptions({ kind: "service", windowSec: 60 }), refetchInterval: 5_000 });
-  // analyze with no change: the findings of the mesh as it is (a dry run; writes nothing).
-  const findings = useQuery({ queryKey: ["findings"], queryFn: () => client.resources.analyze.mutate({ upserts: [], deletes: [] }), refetchInterval: 30_000 });
+  const findings = useFindings();
 
   if (services.isError) return <p className="error" role="alert">Could not load services: {services.error.message}</p>;
   const nodes = new Map((graph.data?.nodes ?? []).map((n) => [n.id, n]));

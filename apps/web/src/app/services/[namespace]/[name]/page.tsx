@@ -1,12 +1,11 @@
 "use client";
 import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
-import { use, useState } from "react";
-import { Chart } from "../../../../components/chart";
-import { useTRPC, useTRPCClient } from "../../../../lib/trpc";
-import { ms, pct, rps } from "../../../../lib/format";
-
-const WINDOWS = [300, 900, 3600] as const;
+import { use } from "react";
+import { SignalsPanel } from "../../../../components/signals-panel";
+import { useFindings } from "../../../../lib/findings";
+import { useTRPC } from "../../../../lib/trpc";
+import { ms } from "../../../../lib/format";
 
 /**
  * One service: inbound and outbound golden signals over a chosen window (charts of rate,
@@ -16,12 +15,8 @@ const WINDOWS = [300, 900, 3600] as const;
 export default function ServicePage({ params }: { params: Promise<{ namespace: string; name: string }> }) {
   const { namespace, name } = use(params);
   const trpc = useTRPC();
-  const client = useTRPCClient();
-  const [windowSec, setWindowSec] = useState<number>(300);
-  const [direction, setDirection] = useState<"inbound" | "outbound">("inbound");
-  const signals = useQuery({ ...trpc.metrics.signals.queryOptions({ scope: "service", namespace, name, direction, windowSec }), refetchInterval: 5_000 });
   const resources = useQuery(trpc.resources.list.queryOptions({}));
-  const findings = useQuery({ queryKey: ["findings"], queryFn: () => client.resources.analyze.mutate({ upserts: [], deletes: [] }), refetchInterval: 30_000 });
+  const findings = useFindings();
   const traces = useQuery(trpc.traces.search.queryOptions({ service: name, limit: 10, errorsOnly: false }));
 
   const host = `${name}.${namespace}`;
@@ -33,52 +28,13 @@ export default function ServicePage({ params }: { params: Promise<{ namespace: s
     return r.kind === "Service" && r.metadata.namespace === namespace && r.metadata.name === name;
   });
   const mine = (findings.data?.findings ?? []).filter((f) => f.resource.includes(`/${namespace}/${name}`));
-  const series = signals.data?.series ?? [];
-  const times = series.map((p) => p.t);
-  const s = signals.data?.requests;
 
   return (
     <>
       <h1>
         <Link href="/">Overview</Link> / {namespace} / {name}
       </h1>
-      <div className="panel" style={{ display: "flex", gap: 16, alignItems: "center", marginBottom: 12, flexWrap: "wrap" }}>
-        <label>
-          Direction{" "}
-          <select value={direction} onChange={(e) => setDirection(e.target.value as typeof direction)} aria-label="direction">
-            <option value="inbound">inbound</option>
-            <option value="outbound">outbound</option>
-          </select>
-        </label>
-        <label>
-          Window{" "}
-          <select value={windowSec} onChange={(e) => setWindowSec(Number(e.target.value))} aria-label="window">
-            {WINDOWS.map((w) => (
-              <option key={w} value={w}>
-                {w < 3600 ? `${w / 60} min` : "1 h"}
-              </option>
-            ))}
-          </select>
-        </label>
-        <span data-testid="signals-summary" style={{ minWidth: 420 }}>
-          {signals.isError ? <span className="error">{signals.error.message}</span> : s ? `${rps(s.rps)} req/s · ${pct(s.errorRate)} errors · p50 ${ms(s.p50)} · p95 ${ms(s.p95)} · p99 ${ms(s.p99)} · mTLS ${pct(s.mtlsShare)}` : "Loading…"}
-        </span>
-      </div>
-      <div style={{ display: "grid", gridTemplateColumns: "repeat(auto-fit, minmax(320px, 1fr))", gap: 12 }}>
-        <Chart title="Requests/s" unit="" times={times} lines={[{ label: "rps", color: "#0b5cad", values: series.map((p) => p.rps) }]} testId="chart-rps" />
-        <Chart title="Error rate" unit="%" times={times} lines={[{ label: "errors", color: "#cf222e", values: series.map((p) => (p.errorRate === null ? null : 100 * p.errorRate)) }]} testId="chart-errors" />
-        <Chart
-          title="Latency (ms)"
-          unit=""
-          times={times}
-          lines={[
-            { label: "p50", color: "#1a7f37", values: series.map((p) => p.p50) },
-            { label: "p95", color: "#bf8700", values: series.map((p) => p.p95) },
-            { label: "p99", color: "#cf222e", values: series.map((p) => p.p99) },
-          ]}
-          testId="chart-latency"
-        />
-      </div>
+      <SignalsPanel scope="service" namespace={namespace} name={name} third="latency" />
       <div style={{ display: "grid", gridTemplateColumns: "1fr 1fr", gap: 12, marginTop: 12 }}>
         <section className="panel" data-testid="applies">
           <h2 style={{ fontSize: 15, marginTop: 0 }}>Routes and policies</h2>
