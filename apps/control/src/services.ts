@@ -1,4 +1,4 @@
-import type { Endpoint } from "@trellis/config";
+import type { Endpoint, Snapshot } from "@trellis/config";
 import type { AuthService } from "./auth/auth-service";
 import type { CertificateAuthority } from "./ca/certificate-authority";
 import type { JoinTokens } from "./ca/join-tokens";
@@ -15,7 +15,11 @@ export interface ControlServices {
   /** Live endpoints of every replica (static Workload resources are in the store). */
   endpoints: { list(filter?: { namespace?: string; service?: string }): Promise<Endpoint[]> };
   /** Sync status of every proxy, whichever replica holds its stream. */
-  proxies: { status(filter?: { namespace?: string; service?: string }): Promise<ProxySyncStatus[]> };
+  proxies: {
+    status(filter?: { namespace?: string; service?: string }): Promise<ProxySyncStatus[]>;
+    /** The snapshot the control plane would send that proxy now (undefined: no such live proxy). */
+    configDump(proxyId: string): Promise<Snapshot | undefined>;
+  };
   replicaId: string;
   /** The live window: graph, golden signals, ingest stats. */
   telemetry: GraphService;

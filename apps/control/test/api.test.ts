@@ -117,6 +117,12 @@ for (const backend of ["postgres", "pglite"] as const) {
       const seen = p.snapshots().findIndex((s) => s.version === s1.version) + 1;
       let status = await pollStatus(api, "default/productpage-1", "SYNCED");
       assert.equal(status.lastAckedVersion, s1.version);
+      // The config dump is what the control plane would send now; the proxy ACKed that very version.
+      let dump = await api.proxies.configDump.query({ proxyId: "default/productpage-1" });
+      assert.equal(dump.version, s1.version);
+      assert.equal(dump.inSync, true);
+      assert.deepEqual((dump.snapshot as { proxy: unknown }).proxy, s1.proxy);
+      assert.equal((await errorOf(api.proxies.configDump.query({ proxyId: "default/nobody" }))).code, "NOT_FOUND");
       const eps = await api.services.endpoints.query({ service: "productpage" });
       assert.deepEqual(eps.map((e) => e.id), ["default/productpage-1"]);
 
@@ -130,6 +136,11 @@ for (const backend of ["postgres", "pglite"] as const) {
       status = await pollStatus(api, "default/productpage-1", "NACKED");
       assert.equal(status.lastNackReason, "route table rejected by test");
       assert.equal(status.lastAckedVersion, s1.version);
+      // Now the dump shows the canary the proxy refused, and that it still runs the older version.
+      dump = await api.proxies.configDump.query({ proxyId: "default/productpage-1" });
+      assert.equal(dump.version, s2.version);
+      assert.equal(dump.ackedVersion, s1.version);
+      assert.equal(dump.inSync, false);
     });
   });
 }

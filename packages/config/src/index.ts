@@ -19,3 +19,4 @@ export * from "./tap";
 export * from "./spiffe";
 export * from "./authz/authorize";
 export { normalizePath } from "./authz/normalize-path";
+export { redactSecrets, REDACTED } from "./redact";

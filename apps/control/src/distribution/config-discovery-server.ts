@@ -1,5 +1,5 @@
 import * as grpc from "@grpc/grpc-js";
-import type { SnapshotTrust } from "@trellis/config";
+import type { Snapshot, SnapshotTrust } from "@trellis/config";
 import type { ControlMessage, TapSpec } from "@trellis/proto";
 import { silentLogger } from "../log";
 import type { Logger } from "../log";
@@ -137,6 +137,21 @@ export class ConfigDiscoveryServer {
   /** Sync status of every proxy connected to this replica, ordered by id. */
   status(): ProxySyncStatus[] {
     return this.tracker.status();
+  }
+
+  /**
+   * The snapshot this control plane would send the proxy `proxyId` now: compiled afresh (its
+   * own compiler, so the push path's caches are untouched) from the current config, the live
+   * endpoints of every replica and the trust bundle, like istiod's /debug/config_dump. Any
+   * replica can answer for any proxy. Undefined when no live sidecar endpoint has that id.
+   */
+  async dump(proxyId: string): Promise<Snapshot | undefined> {
+    const [config, endpoints, trust] = await Promise.all([this.options.source.snapshot(), this.options.registry.list(), this.options.trust?.()]);
+    const e = endpoints.find((x) => x.id === proxyId && x.sidecar);
+    if (!e) return undefined;
+    const compiler = new SnapshotCompiler();
+    compiler.update({ revision: config.revision, resources: config.resources, endpoints, trust });
+    return compiler.compile({ id: e.id, service: e.service, namespace: e.namespace, labels: e.labels }).snapshot();
   }
 
   /** Runs a pending recompilation now and waits for it; tests and shutdown use it. */

@@ -1,11 +1,11 @@
 import { createServer } from "node:http";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { redactSecrets } from "@trellis/config";
 import type { Logger } from "../core/log";
 import type { ProxyMetrics } from "../telemetry/metrics";
 import { clustersJson, clustersText } from "./cluster-status";
 import type { ClusterStatus } from "./cluster-status";
-import { redactSecrets } from "./redact";
 
 /**
  * The proxy's admin port, after Envoy's: read-only views for probes, Prometheus and operators.

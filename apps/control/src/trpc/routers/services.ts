@@ -1,4 +1,5 @@
-import { NameSchema, type Service } from "@trellis/config";
+import { NameSchema, redactSecrets, type Service } from "@trellis/config";
+import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import { viewerProcedure, router } from "../trpc";
 
@@ -25,5 +26,26 @@ export const proxiesRouter = router({
       const c = certs.get(r.proxyId);
       return { ...r, certificate: c ? { spiffeId: c.spiffeId, notAfter: c.notAfter, issuedAt: c.issuedAt } : null };
     });
+  }),
+  /**
+   * One proxy's config dump: the snapshot the control plane would send it now (secrets
+   * redacted; a snapshot holds none today, but the dump must never be the way one leaks) and
+   * whether the proxy runs that very version — its last ACK — or something older.
+   */
+  configDump: viewerProcedure.input(z.object({ proxyId: z.string().min(3, "must be namespace/workload").max(300) })).query(async ({ ctx, input }) => {
+    const [snapshot, statuses] = await Promise.all([ctx.proxies.configDump(input.proxyId), ctx.proxies.status({ namespace: input.proxyId.split("/")[0] })]);
+    if (!snapshot) throw new TRPCError({ code: "NOT_FOUND", message: `no live proxy '${input.proxyId}': proxyId is namespace/workload of a connected sidecar` });
+    const s = statuses.find((x) => x.proxyId === input.proxyId);
+    const acked = s?.lastAckedVersion ?? null;
+    return {
+      proxyId: input.proxyId,
+      version: snapshot.version,
+      revision: snapshot.revision,
+      ackedVersion: acked,
+      state: s?.state ?? null,
+      /** The proxy runs exactly this snapshot. */
+      inSync: acked === snapshot.version,
+      snapshot: redactSecrets(snapshot) as Record<string, unknown>,
+    };
   }),
 });

@@ -9,8 +9,8 @@ import { ms } from "../../../../lib/format";
 
 /**
  * One service: inbound and outbound golden signals over a chosen window (charts of rate,
- * errors and latency), the routes and policies that apply to it, its validation findings and
- * its recent traces.
+ * errors and latency), the routes and policies that apply to it, its validation findings, its
+ * workloads (each linking to its proxy's page and config dump) and its recent traces.
  */
 export default function ServicePage({ params }: { params: Promise<{ namespace: string; name: string }> }) {
   const { namespace, name } = use(params);
@@ -18,6 +18,7 @@ export default function ServicePage({ params }: { params: Promise<{ namespace: s
   const resources = useQuery(trpc.resources.list.queryOptions({}));
   const findings = useFindings();
   const traces = useQuery(trpc.traces.search.queryOptions({ service: name, limit: 10, errorsOnly: false }));
+  const endpoints = useQuery({ ...trpc.services.endpoints.queryOptions({ namespace, service: name }), refetchInterval: 10_000 });
 
   const host = `${name}.${namespace}`;
   const applies = (resources.data?.items ?? []).filter((r) => {
@@ -38,7 +39,7 @@ export default function ServicePage({ params }: { params: Promise<{ namespace: s
       <div style={{ display: "grid", gridTemplateColumns: "1fr 1fr", gap: 12, marginTop: 12 }}>
         <section className="panel" data-testid="applies">
           <h2 style={{ fontSize: 15, marginTop: 0 }}>Routes and policies</h2>
-          {resources.isPending ? <span className="muted">Loading…</span> : applies.length === 0 ? <span className="muted">None.</span> : (
+          {resources.isPending ? <span className="muted">Loading…</span> : resources.isError ? <span className="error">{resources.error.message}</span> : applies.length === 0 ? <span className="muted">None.</span> : (
             <ul>
               {applies.map((r) => (
                 <li key={`${r.kind}/${r.metadata.namespace}/${r.metadata.name}`}>
@@ -48,7 +49,7 @@ export default function ServicePage({ params }: { params: Promise<{ namespace: s
             </ul>
           )}
           <h2 style={{ fontSize: 15 }}>Validation findings</h2>
-          {findings.isPending ? <span className="muted">Loading…</span> : mine.length === 0 ? <span className="muted">None.</span> : (
+          {findings.isPending ? <span className="muted">Loading…</span> : findings.isError ? <span className="error">{findings.error.message}</span> : mine.length === 0 ? <span className="muted">None.</span> : (
             <ul>
               {mine.map((f, i) => (
                 <li key={i} className={f.severity === "error" ? "error" : undefined}>
@@ -59,14 +60,26 @@ export default function ServicePage({ params }: { params: Promise<{ namespace: s
           )}
         </section>
         <section className="panel" data-testid="traces">
-          <h2 style={{ fontSize: 15, marginTop: 0 }}>Recent traces</h2>
+          <h2 style={{ fontSize: 15, marginTop: 0 }}>Workloads</h2>
+          {endpoints.isPending ? <span className="muted">Loading…</span> : endpoints.isError ? <span className="error">{endpoints.error.message}</span> : endpoints.data.length === 0 ? <span className="muted">No live workload.</span> : (
+            <ul data-testid="workloads">
+              {endpoints.data.map((e) => (
+                <li key={e.id}>
+                  {e.sidecar ? <Link href={`/workloads/${e.namespace}/${e.workload}`}>{e.workload}</Link> : e.workload} <span className="muted">{Object.entries(e.labels).map(([k, v]) => `${k}=${v}`).join(" ")}{e.sidecar ? " · proxy, config dump" : " · no sidecar"}</span>
+                </li>
+              ))}
+            </ul>
+          )}
+          <h2 style={{ fontSize: 15 }}>Recent traces</h2>
           {traces.isPending ? <span className="muted">Loading…</span> : traces.isError ? <span className="error">{traces.error.message}</span> : traces.data.length === 0 ? <span className="muted">No trace in the last hour.</span> : (
             <table>
               <tbody>
                 {traces.data.map((t) => (
                   <tr key={t.traceId}>
                     <td>
-                      <code>{t.traceId.slice(0, 12)}</code>
+                      <Link href={`/traces/${t.traceId}`}>
+                        <code>{t.traceId.slice(0, 12)}</code>
+                      </Link>
                     </td>
                     <td>{t.rootOperation}</td>
                     <td className="num">{ms(t.durationMs)}</td>

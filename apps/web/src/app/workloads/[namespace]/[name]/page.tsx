@@ -2,11 +2,12 @@
 import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { use } from "react";
+import { ConfigDump } from "../../../../components/config-dump";
 import { SignalsPanel } from "../../../../components/signals-panel";
 import { useTRPC } from "../../../../lib/trpc";
 import { ago, until } from "../../../../lib/format";
 
-/** One workload (one proxy): its golden signals inbound and outbound, its config sync and certificate. */
+/** One workload (one proxy): its golden signals inbound and outbound, its config sync and certificate, its config dump. */
 export default function WorkloadPage({ params }: { params: Promise<{ namespace: string; name: string }> }) {
   const { namespace, name } = use(params);
   const trpc = useTRPC();
@@ -30,6 +31,7 @@ export default function WorkloadPage({ params }: { params: Promise<{ namespace: 
         )}
       </div>
       <SignalsPanel scope="workload" namespace={namespace} name={name} third="inFlight" />
+      <ConfigDump proxyId={`${namespace}/${name}`} />
     </>
   );
 }
