@@ -18,8 +18,7 @@
  * port given as 0 is picked free.
  */
 import { randomBytes } from "node:crypto";
-import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { DemoApi } from "./demo-api";
@@ -27,6 +26,7 @@ import { demoResources, SEED_MESSAGE, INGRESS_SERVICE, NAMESPACE, PORT_BOUND } f
 import { jwtKey, keptSecret } from "./secrets";
 import { freePort, Supervisor } from "./supervisor";
 import type { Managed } from "./supervisor";
+import { ensureWebBuild } from "./web-build";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 const CONTROL_MAIN = path.join(repoRoot, "apps/control/src/main.ts");
@@ -213,11 +213,7 @@ async function main(): Promise<void> {
 
     let webUrl: string | undefined;
     if (o.web) {
-      if (webBuildIsStale()) {
-        say("web", "building the dashboard (next build; once, and again when apps/web changes)…");
-        const b = spawnSync(process.execPath, [NEXT_BIN, "build"], { cwd: WEB_DIR, encoding: "utf8", env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1" } });
-        if (b.status !== 0) throw new Error(`building the dashboard failed:\n${b.stdout}${b.stderr}`);
-      }
+      await ensureWebBuild(WEB_DIR, NEXT_BIN, () => say("web", "building the dashboard (next build; once, and again when apps/web changes)…"));
       const webPort = o.webPort || (await freePort());
       await sup.startServer("dashboard", [NEXT_BIN, "start", "-p", String(webPort), "-H", "127.0.0.1"], { TRELLIS_API_URL: apiUrl, NEXT_TELEMETRY_DISABLED: "1" }, WEB_DIR, `http://127.0.0.1:${webPort}/login`);
       webUrl = `http://127.0.0.1:${webPort}`;
@@ -250,15 +246,6 @@ async function main(): Promise<void> {
     say("failed", `failed: ${(err as Error).message}`, { error: (err as Error).message });
     await shutdown(1);
   }
-}
-
-/** Whether apps/web needs a (re)build: no build yet, or a source newer than it. */
-function webBuildIsStale(): boolean {
-  const id = path.join(WEB_DIR, ".next", "BUILD_ID");
-  if (!existsSync(id)) return true;
-  const built = statSync(id).mtimeMs;
-  const newest = (dir: string): number => readdirSync(dir, { withFileTypes: true }).reduce((m, e) => Math.max(m, e.isDirectory() ? newest(path.join(dir, e.name)) : statSync(path.join(dir, e.name)).mtimeMs), 0);
-  return Math.max(newest(path.join(WEB_DIR, "src")), statSync(path.join(WEB_DIR, "package.json")).mtimeMs) > built;
 }
 
 async function waitFor<T>(what: string, ms: number, check: () => Promise<T | false>): Promise<T> {

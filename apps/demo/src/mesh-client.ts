@@ -37,6 +37,24 @@ export function reviewsService(): grpc.ServiceDefinition {
   return pkg.bookinfo.reviews.v1.Reviews.service;
 }
 
+/**
+ * The headers an app must copy from the request it serves to the calls it makes, so the
+ * sidecars' spans join one trace (as Istio asks of Bookinfo): W3C trace context, B3 and the
+ * request id.
+ */
+export const TRACE_HEADERS = ["traceparent", "tracestate", "x-request-id", "b3", "x-b3-traceid", "x-b3-spanid", "x-b3-parentspanid", "x-b3-sampled", "x-b3-flags"] as const;
+
+/** The trace headers of an incoming request (HTTP headers or gRPC metadata, lower-case names). */
+export function traceContext(get: (name: string) => unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const h of TRACE_HEADERS) {
+    const v = get(h);
+    const s = Array.isArray(v) ? v[0] : v;
+    if (typeof s === "string" && s !== "") out[h] = s;
+  }
+  return out;
+}
+
 export class MeshClient {
   private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 32 });
   private h2: http2.ClientHttp2Session | undefined;
@@ -73,7 +91,7 @@ export class MeshClient {
   }
 
   /** HTTP/2 (h2c) GET through the sidecar. */
-  getH2(authority: string, pathname: string, timeoutMs = 5_000): Promise<{ status: number; body: unknown }> {
+  getH2(authority: string, pathname: string, timeoutMs = 5_000, headers: Record<string, string> = {}): Promise<{ status: number; body: unknown }> {
     if (!this.h2 || this.h2.closed || this.h2.destroyed) {
       this.h2 = http2.connect(`http://127.0.0.1:${this.outboundPort}`);
       this.h2.on("error", () => undefined);
@@ -81,7 +99,7 @@ export class MeshClient {
     }
     const session = this.h2;
     return new Promise((resolve, reject) => {
-      const stream = session.request({ ":method": "GET", ":path": pathname, ":authority": authority });
+      const stream = session.request({ ...headers, ":method": "GET", ":path": pathname, ":authority": authority });
       const timer = setTimeout(() => stream.close(http2.constants.NGHTTP2_CANCEL), timeoutMs);
       let status = 0;
       let text = "";
@@ -105,12 +123,14 @@ export class MeshClient {
   }
 
   /** Reviews.GetReviews over gRPC through the sidecar (h2c to the outbound port, authority `authority`). */
-  getReviews(authority: string, productId: number, timeoutMs = 5_000): Promise<ReviewsReply> {
+  getReviews(authority: string, productId: number, timeoutMs = 5_000, headers: Record<string, string> = {}): Promise<ReviewsReply> {
     if (!this.reviews) {
       const Ctor = grpc.makeGenericClientConstructor(reviewsService(), "Reviews");
       this.reviews = new Ctor(`127.0.0.1:${this.outboundPort}`, grpc.credentials.createInsecure(), { "grpc.default_authority": authority }) as unknown as ReviewsClient;
     }
-    return new Promise((resolve, reject) => this.reviews!.getReviews({ productId }, new grpc.Metadata(), { deadline: Date.now() + timeoutMs }, (err, res) => (err ? reject(err) : resolve(res!))));
+    const meta = new grpc.Metadata();
+    for (const [k, v] of Object.entries(headers)) meta.set(k, v);
+    return new Promise((resolve, reject) => this.reviews!.getReviews({ productId }, meta, { deadline: Date.now() + timeoutMs }, (err, res) => (err ? reject(err) : resolve(res!))));
   }
 
   /** One line over a raw TCP connection tunnelled by the sidecar (HTTP CONNECT to `authority`); resolves with the answer line. */

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import net from "node:net";
@@ -10,6 +10,7 @@ import { after, before, describe, it } from "node:test";
 import { chromium } from "playwright-core";
 import type { Browser, Page } from "playwright-core";
 import type { ControlPlane } from "../../control/src/app";
+import { ensureWebBuild } from "../../demo/src/web-build";
 import { apiClient, grpcPort, startTestControlPlane } from "../../control/test/helpers/control-plane";
 import { createTestDatabase } from "../../control/test/helpers/pg";
 import type { TestDatabase } from "../../control/test/helpers/pg";
@@ -57,8 +58,8 @@ describe("dashboard in Chromium", { timeout: 300_000 }, () => {
     proxy = await spawnSidecar(["--service", "cart", "--namespace", "shop", "--workload", "cart-1", "--app-port", "1", "--control-plane", `127.0.0.1:${grpcPort(cp)}`, "--otlp-endpoint", `${cp.apiUrl}/v1/traces`, "--data-dir", path.join(dataDir, "cart-1")]);
     await eventually("the proxy SYNCED", async () => ((await admin.proxies.status.query({})).find((p) => p.proxyId === "shop/cart-1")?.state === "SYNCED" ? true : undefined));
 
-    const build = spawnSync(process.execPath, [path.join(webDir, "../../node_modules/next/dist/bin/next"), "build"], { cwd: webDir, encoding: "utf8", env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1" }, timeout: 240_000 });
-    assert.equal(build.status, 0, `next build failed:\n${build.stdout}\n${build.stderr}`);
+    // The production build, made once for every suite here and the demo (one at a time: a lock).
+    await ensureWebBuild(webDir, path.join(webDir, "../../node_modules/next/dist/bin/next"));
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
     web = spawn(process.execPath, [path.join(webDir, "../../node_modules/next/dist/bin/next"), "start", "-p", String(port), "-H", "127.0.0.1"], { cwd: webDir, env: { ...process.env, TRELLIS_API_URL: cp.apiUrl, NEXT_TELEMETRY_DISABLED: "1" }, stdio: ["ignore", "pipe", "pipe"] });

@@ -1,6 +1,7 @@
 import type http from "node:http";
 import type { Knobs } from "../knobs";
 import type { MeshClient, ReviewsReply } from "../mesh-client";
+import { traceContext } from "../mesh-client";
 import { httpService, idOf, json } from "./common";
 
 /** What productpage gathers for one product; a part that failed says why instead. */
@@ -22,18 +23,20 @@ const settle = <T>(p: Promise<T>): Promise<T | { error: string }> => p.catch((er
  * ingress).
  */
 export function productpageServer(knobs: Knobs, mesh: MeshClient): http.Server {
-  const gather = async (id: number): Promise<Page> => {
+  // `trace`: the trace headers of the request being served, copied onto every call it makes.
+  const gather = async (id: number, trace: Record<string, string>): Promise<Page> => {
     const [details, reviews, offer, stock] = await Promise.all([
-      settle(mesh.get("details:9080", `/details/${id}`).then((r) => (r.status === 200 ? r.body : { error: `details answered ${r.status}` }))),
-      settle(mesh.getReviews("reviews:9080", id)),
-      settle(mesh.get("books.example.com", `/books/${id}`).then((r) => (r.status === 200 ? r.body : { error: `bookstore answered ${r.status}` }))),
+      settle(mesh.get("details:9080", `/details/${id}`, 5_000, trace).then((r) => (r.status === 200 ? r.body : { error: `details answered ${r.status}` }))),
+      settle(mesh.getReviews("reviews:9080", id, 5_000, trace)),
+      settle(mesh.get("books.example.com", `/books/${id}`, 5_000, trace).then((r) => (r.status === 200 ? r.body : { error: `bookstore answered ${r.status}` }))),
       mesh.tcpLine("inventory:7000", `STOCK ${id}`).catch((err: Error) => `unavailable (${err.message})`),
     ]);
     return { product: { id, title: "The Comedy of Errors" }, details, reviews, offer, stock };
   };
   return httpService("productpage", knobs, async (req, url, res) => {
+    const trace = traceContext((h) => req.headers[h]);
     if (url.pathname === "/" || url.pathname === "/productpage") {
-      const page = await gather(0);
+      const page = await gather(0, trace);
       const wantsJson = (req.headers.accept ?? "").includes("application/json");
       if (wantsJson) return json(res, 200, page);
       res.writeHead(200, { "content-type": "text/html; charset=utf-8" });
@@ -41,9 +44,9 @@ export function productpageServer(knobs: Knobs, mesh: MeshClient): http.Server {
     }
     if (url.pathname === "/api/v1/products") return json(res, 200, [{ id: 0, title: "The Comedy of Errors", descriptionHtml: "Wikipedia Summary: The Comedy of Errors is one of William Shakespeare's early plays." }]);
     const reviewsOf = /^\/api\/v1\/products\/(\d{1,6})\/reviews$/.exec(url.pathname);
-    if (reviewsOf) return json(res, 200, await mesh.getReviews("reviews:9080", Number(reviewsOf[1])));
+    if (reviewsOf) return json(res, 200, await mesh.getReviews("reviews:9080", Number(reviewsOf[1]), 5_000, trace));
     const id = idOf(url.pathname, "/api/v1/products");
-    if (id !== undefined) return json(res, 200, await gather(id));
+    if (id !== undefined) return json(res, 200, await gather(id, trace));
     json(res, 404, { error: "productpage: try /productpage or /api/v1/products" });
   });
 }

@@ -2,7 +2,7 @@ import * as grpc from "@grpc/grpc-js";
 import type { Knobs } from "../knobs";
 import { apply } from "../knobs";
 import type { MeshClient, Review } from "../mesh-client";
-import { reviewsService } from "../mesh-client";
+import { reviewsService, traceContext } from "../mesh-client";
 
 /**
  * reviews (gRPC), in three versions: v1 shows no stars; v2 (black) and v3 (red) ask ratings
@@ -20,7 +20,7 @@ export function reviewsServer(version: string, knobs: Knobs, mesh: MeshClient): 
           { reviewer: "Reviewer2", text: "Absolutely fun and entertaining. The play lacks thematic depth when compared to other plays by Shakespeare.", stars: 0, color: "" },
         ];
         if (version !== "v1") {
-          const r = await mesh.getH2("ratings:9080", `/ratings/${productId}`);
+          const r = await mesh.getH2("ratings:9080", `/ratings/${productId}`, 5_000, traceContext((h) => call.metadata.get(h)[0]));
           if (r.status !== 200) return callback({ code: grpc.status.UNAVAILABLE, details: `reviews ${version}: ratings answered ${r.status}` });
           const stars = (r.body as { ratings: Record<string, number> }).ratings;
           for (const rev of reviews) {

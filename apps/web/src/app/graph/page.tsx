@@ -179,7 +179,15 @@ export default function GraphPage() {
         {!find.error && !hide.error && hide.test ? `${find.test ? " · " : ""}${hidden.size} hidden` : ""}
       </p>
       <div style={{ display: "grid", gridTemplateColumns: "1fr 320px", gap: 12 }}>
-        <GraphCanvas graph={graph} labels={labels} hidden={hidden} found={found} layout={layout} onSelect={setSelected} onReady={(c) => (cy.current = c)} />
+        <div style={{ position: "relative" }}>
+          <GraphCanvas graph={graph} labels={labels} hidden={hidden} found={found} layout={layout} onSelect={setSelected} onReady={(c) => (cy.current = c)} />
+          {/* Loading and empty states over the canvas, which keeps its size: nothing jumps when the graph arrives. */}
+          {!graph || graph.nodes.length === 0 || hidden.size >= graph.nodes.length ? (
+            <div className="muted" data-testid="graph-empty" style={{ position: "absolute", inset: 0, display: "grid", placeItems: "center", pointerEvents: "none" }}>
+              {!graph ? "Loading the graph…" : graph.nodes.length === 0 ? "No services and no traffic in this window." : "The hide expression hides every node."}
+            </div>
+          ) : null}
+        </div>
         <aside className="panel" data-testid="side-panel" style={{ minHeight: 560 }}>
           {!sel ? (
             <span className="muted">Click a node or an edge.</span>

@@ -21,6 +21,10 @@ export default function WorkloadPage({ params }: { params: Promise<{ namespace: 
       <div className="panel" data-testid="workload-proxy" style={{ marginBottom: 12 }}>
         {status.isPending ? (
           <span className="muted">Loading…</span>
+        ) : status.isError ? (
+          <span className="error" role="alert">
+            {status.error.message}
+          </span>
         ) : !me ? (
           <span className="muted">No proxy named {namespace}/{name} is connected.</span>
         ) : (

@@ -1,0 +1,285 @@
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { after, before, describe, it } from "node:test";
+import { chromium } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { DemoApi } from "../../demo/src/demo-api";
+import { ensureWebBuild } from "../../demo/src/web-build";
+
+// The dashboard end to end on `npm run demo`: the real control plane (embedded PGlite), every
+// Bookinfo instance behind its own trellis-proxy with mTLS, the ingress gateway, the load
+// generator's traffic, and the dashboard's production build (`next start`) — driven in Debian's
+// Chromium. A screenshot of each page goes to TRELLIS_SCREENSHOTS_DIR (default: a temporary
+// directory, removed afterwards); `TRELLIS_SCREENSHOTS_DIR=docs/screenshots` refreshes the README's.
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
+const webDir = path.join(repoRoot, "apps/web");
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const VIEWER_PASSWORD = "a-long-viewer-password";
+
+interface Ready {
+  event: "ready";
+  api: string;
+  ingress: string;
+  web: string;
+  admin: { username: string; password: string };
+}
+
+describe("the dashboard on the running demo, in Chromium", { timeout: 420_000 }, () => {
+  const dataDir = mkdtempSync(path.join(tmpdir(), "trellis-e2e-"));
+  const shots = process.env.TRELLIS_SCREENSHOTS_DIR ? path.resolve(repoRoot, process.env.TRELLIS_SCREENSHOTS_DIR) : path.join(dataDir, "screenshots");
+  let demo: ChildProcess;
+  let ready: Ready;
+  let admin: DemoApi;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+
+  /** A screenshot of the page as it is, after checking it fits the window's width (no sideways scrolling). */
+  const shoot = async (name: string) => {
+    assert.ok(await page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), `${name} fits ${page.viewportSize()?.width} px without scrolling sideways`);
+    const file = path.join(shots, `${name}.png`);
+    await page.screenshot({ path: file, fullPage: false });
+    assert.ok(statSync(file).size > 10_000, `${name}.png has a picture in it`);
+  };
+  const signIn = async (p: Page, username: string, password: string, next = "/") => {
+    await p.goto(`${ready.web}/login?next=${encodeURIComponent(next)}`);
+    await p.fill("input[name=username]", username);
+    await p.fill("input[name=password]", password);
+    await p.click("button[type=submit]");
+    await p.waitForURL(`${ready.web}${next}`);
+  };
+  /** The version of reviews the product page showed, over `n` requests through the ingress. */
+  const reviewsVersions = async (n: number) => {
+    const seen = new Set<string>();
+    for (let i = 0; i < n; i++) {
+      const html = await (await fetch(`${ready.ingress}/productpage`)).text();
+      seen.add(/reviews (v\d)/.exec(html)?.[1] ?? "none");
+    }
+    return [...seen].sort();
+  };
+
+  before(async () => {
+    mkdirSync(shots, { recursive: true });
+    // Built here rather than inside the demo, so the time goes to this hook's budget, not the demo's start-up wait.
+    await ensureWebBuild(webDir, path.join(repoRoot, "node_modules/next/dist/bin/next"));
+    demo = spawn(process.execPath, ["--import", "tsx", "apps/demo/src/demo.ts", "--json", "--data-dir", path.join(dataDir, "demo"), "--api-port", "0", "--ingress-port", "0", "--tls-port", "0", "--bookstore-port", "0", "--web-port", "0", "--rate", "20"], { cwd: repoRoot, stdio: ["ignore", "pipe", "inherit"] });
+    ready = await new Promise<Ready>((resolve, reject) => {
+      let buf = "";
+      const timer = setTimeout(() => reject(new Error("the demo was not ready within 180 s")), 180_000);
+      demo.stdout!.on("data", (d: Buffer) => {
+        buf += d.toString();
+        let nl;
+        while ((nl = buf.indexOf("\n")) >= 0) {
+          const line = buf.slice(0, nl);
+          buf = buf.slice(nl + 1);
+          let e: { event?: string; error?: string };
+          try {
+            e = JSON.parse(line) as typeof e;
+          } catch {
+            continue;
+          }
+          if (e.event === "ready") {
+            clearTimeout(timer);
+            resolve(e as Ready);
+          } else if (e.event === "failed") {
+            clearTimeout(timer);
+            reject(new Error(`the demo failed: ${e.error}`));
+          }
+        }
+      });
+      demo.once("exit", (code) => reject(new Error(`the demo exited (${code}) before it was ready`)));
+    });
+    admin = await DemoApi.signIn(ready.api, ready.admin.username, ready.admin.password);
+    await admin.mutate("auth.users.create", { username: "vera", password: VIEWER_PASSWORD, role: "viewer" });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"] });
+    context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    page = await context.newPage();
+  });
+  after(async () => {
+    await browser?.close();
+    if (demo && demo.exitCode === null) {
+      const exited = new Promise((r) => demo.once("exit", r));
+      demo.kill("SIGINT");
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000))]);
+      if (demo.exitCode === null) demo.kill("SIGKILL");
+    }
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it("anonymous visitors reach only the sign-in page, and the API answers them 401", async () => {
+    for (const p of ["/", "/graph", "/services/bookinfo/productpage", "/workloads/bookinfo/productpage-v1", "/traces", "/proxies", "/history", "/tap"]) {
+      await page.goto(`${ready.web}${p}`);
+      await page.waitForURL((u) => u.pathname === "/login", { timeout: 15_000 });
+      assert.equal(new URL(page.url()).searchParams.get("next"), p, `${p} asks to sign in and comes back after`);
+    }
+    assert.equal((await fetch(`${ready.web}/trpc/resources.list`)).status, 401);
+    await shoot("login");
+  });
+
+  it("signed in, the overview shows Bookinfo's services with live traffic", async () => {
+    await signIn(page, "admin", ready.admin.password);
+    const row = page.getByTestId("service-bookinfo-productpage");
+    await row.waitFor();
+    // The rate column fills in from the live graph.
+    await page.waitForFunction("/[0-9]/.test(document.querySelector('[data-testid=service-bookinfo-productpage] td:nth-child(3)')?.textContent ?? '')", undefined, { timeout: 30_000 });
+    await shoot("overview");
+  });
+
+  it("the graph shows the demo's services with live request rates", async () => {
+    await page.goto(`${ready.web}/graph`);
+    await page.getByTestId("graph-status").filter({ hasText: /^([6-9]|[1-9][0-9]+) nodes · ([5-9]|[1-9][0-9]+) edges/ }).waitFor({ timeout: 30_000 });
+    // Every edge the load generator drives carries a rate: ingress → productpage → details, reviews → ratings, and more.
+    await page.fill("input[name=find]", "rps>0.1");
+    await page.getByTestId("find-status").filter({ hasText: /([4-9]|[1-9][0-9]+) found/ }).waitFor({ timeout: 30_000 });
+    await page.fill("input[name=find]", "name=productpage");
+    await page.getByTestId("find-status").filter({ hasText: /^1 found/ }).waitFor();
+    await page.fill("input[name=find]", "");
+    await page.waitForTimeout(500);
+    await shoot("graph");
+  });
+
+  it("productpage's service page charts its live traffic", async () => {
+    await page.goto(`${ready.web}/services/bookinfo/productpage`);
+    await page.waitForFunction("/[0-9.]+ req\\/s/.test(document.querySelector('[data-testid=signals-summary]')?.textContent ?? '')", undefined, { timeout: 30_000 });
+    const rate = Number(/([0-9.]+) req\/s/.exec(await page.getByTestId("signals-summary").innerText())![1]);
+    assert.ok(rate > 0, `productpage takes the load generator's traffic, saw ${rate} req/s`);
+    for (const c of ["chart-rps", "chart-errors", "chart-latency"]) assert.ok((await page.getByTestId(c).locator("canvas").count()) > 0, `${c} drawn`);
+    await page.getByTestId("workloads").filter({ hasText: "productpage-v1" }).waitFor();
+    await page.getByTestId("applies").filter({ hasText: "AuthorizationPolicy" }).waitFor();
+    await shoot("service");
+  });
+
+  it("productpage-v1's workload page: its proxy SYNCED with a certificate, and a config dump it runs", async () => {
+    await page.getByTestId("workloads").getByRole("link", { name: "productpage-v1" }).click();
+    await page.waitForURL(`${ready.web}/workloads/bookinfo/productpage-v1`);
+    await page.getByTestId("workload-proxy").filter({ hasText: "SYNCED" }).waitFor();
+    assert.match(await page.getByTestId("workload-proxy").innerText(), /certificate expires in \d+ h/);
+    await page.getByTestId("config-dump-version").filter({ hasText: "in sync" }).waitFor();
+    const outbound = page.getByTestId("dump-outbound");
+    assert.match(await outbound.locator("summary").innerText(), /[1-9]\d* hosts: .*details\.bookinfo/);
+    await outbound.locator("summary").click();
+    assert.match(await outbound.locator("pre").innerText(), /"host": "reviews\.bookinfo"/);
+    assert.match(await page.getByTestId("dump-inbound").locator("summary").innerText(), /mTLS STRICT/);
+    await shoot("workload");
+  });
+
+  it("a trace of the demo's traffic opens as a waterfall across services", async () => {
+    await page.goto(`${ready.web}/traces?service=productpage`);
+    const results = page.getByTestId("trace-results");
+    for (let i = 0; i < 40 && (await results.count()) === 0; i++) {
+      await page.getByRole("button", { name: "Search" }).click();
+      await page.waitForTimeout(1000);
+    }
+    await results.waitFor();
+    await shoot("traces");
+    // One that crosses the mesh: the demo's apps pass the trace headers on, as Bookinfo's do.
+    const deep = results.locator("tbody tr").filter({ hasText: /productpage, .*reviews/ });
+    for (let i = 0; i < 30 && (await deep.count()) === 0; i++) {
+      await page.waitForTimeout(1000);
+      await page.getByRole("button", { name: "Search" }).click();
+    }
+    await deep.first().locator("a").click();
+    await page.waitForURL(/\/traces\/[0-9a-f]{32}$/);
+    const spans = page.getByTestId("waterfall").getByRole("button");
+    await spans.first().waitFor();
+    // Proxies export spans in batches every few seconds: a fresh trace may still be missing its later spans.
+    for (let i = 0; i < 10 && (await spans.count()) < 4; i++) {
+      await page.waitForTimeout(1000);
+      await page.reload();
+      await spans.first().waitFor();
+    }
+    assert.ok((await spans.count()) >= 4, "ingress → productpage → reviews, client and server spans");
+    // By keyboard: a span row takes focus and Enter opens its details.
+    await spans.nth(1).focus();
+    await page.keyboard.press("Enter");
+    await page.getByTestId("span-details").waitFor();
+    await shoot("trace");
+  });
+
+  it("the proxy list shows every Bookinfo proxy SYNCED", async () => {
+    await page.goto(`${ready.web}/proxies`);
+    const row = page.getByTestId("proxy-bookinfo/reviews-v1");
+    await row.waitFor();
+    assert.match(await row.innerText(), /SYNCED/);
+    await shoot("proxies");
+  });
+
+  it("the live tap streams the load generator's requests", async () => {
+    await page.goto(`${ready.web}/tap`);
+    await page.fill("input[name=destinationService]", "productpage");
+    await page.getByRole("button", { name: "Start tap" }).click();
+    await page.getByTestId("tap-events").filter({ hasText: "200" }).waitFor({ timeout: 20_000 });
+    await shoot("tap");
+    await page.getByRole("button", { name: /Stop/ }).click();
+  });
+
+  it("a rollback in history changes the live routing", async () => {
+    // An operator sends every reviews request to v3 …
+    type Route = { kind: string; metadata: { name: string; namespace: string }; spec: { http: { route: { weight: number; destination: { subset?: string } }[] }[] } };
+    const route = await admin.query<Route>("resources.get", { kind: "Route", namespace: "bookinfo", name: "reviews" });
+    const before = await admin.query<number>("revisions.head");
+    const canary = structuredClone(route);
+    for (const d of canary.spec.http[0]!.route) d.weight = d.destination.subset === "v3" ? 100 : 0;
+    await admin.mutate("resources.write", { baseRevision: before, upserts: [canary], message: "all of reviews to v3" });
+    const deadline = Date.now() + 20_000;
+    while ((await reviewsVersions(5)).join() !== "v3") {
+      assert.ok(Date.now() < deadline, "the canary reached the proxies");
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    // … and rolls it back from the dashboard.
+    await page.goto(`${ready.web}/history`);
+    await page.getByRole("button", { name: `Roll back to ${before}` }).click();
+    await page.getByRole("button", { name: "Confirm rollback" }).click();
+    await page.getByTestId(`revision-${before + 2}`).filter({ hasText: `rollback to revision ${before}` }).waitFor();
+    const back = Date.now() + 20_000;
+    while ((await reviewsVersions(5)).join() !== "v1") {
+      assert.ok(Date.now() < back, "the rollback reached the proxies");
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    await shoot("history");
+  });
+
+  it("on a laptop screen (1366 × 768) every page fits its width", async () => {
+    await page.setViewportSize({ width: 1366, height: 768 });
+    try {
+      for (const p of ["/", "/graph", "/services/bookinfo/reviews", "/workloads/bookinfo/reviews-v2", "/traces", "/proxies", "/history", "/tap"]) {
+        await page.goto(`${ready.web}${p}`);
+        await page.locator("main h1").first().waitFor();
+        await page.waitForTimeout(300);
+        assert.ok(await page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), `${p} fits 1366 px`);
+      }
+    } finally {
+      await page.setViewportSize({ width: 1280, height: 800 });
+    }
+  });
+
+  it("a viewer sees no edit controls, and the server refuses their edits", async () => {
+    const viewer = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    try {
+      const p = await viewer.newPage();
+      // Signing in by keyboard alone: the username field has focus, Tab to the password, Enter sends.
+      await p.goto(`${ready.web}/login?next=%2Fhistory`);
+      await p.locator("input[name=username]").waitFor();
+      assert.equal(await p.evaluate("document.activeElement?.getAttribute('name')"), "username");
+      await p.keyboard.type("vera");
+      await p.keyboard.press("Tab");
+      await p.keyboard.type(VIEWER_PASSWORD);
+      await p.keyboard.press("Enter");
+      await p.waitForURL(`${ready.web}/history`);
+      await p.getByTestId("revision-1").waitFor();
+      assert.equal(await p.getByRole("button", { name: /Roll back/ }).count(), 0);
+      assert.equal(await p.getByTestId("role").innerText(), "viewer");
+      const csrf = (await viewer.cookies()).find((c) => c.name === "trellis_csrf")!.value;
+      const res = await p.request.post(`${ready.web}/trpc/revisions.rollback`, { headers: { "content-type": "application/json", "x-trellis-csrf": csrf }, data: { to: 1, baseRevision: 1 } });
+      assert.equal(res.status(), 403);
+    } finally {
+      await viewer.close();
+    }
+  });
+});
