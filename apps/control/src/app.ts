@@ -118,7 +118,7 @@ export async function startControlPlane(env: Env, log: Logger): Promise<ControlP
     store,
     replicaId,
     endpoints: { list: (f) => endpointRepo.list(f ?? {}) },
-    proxies: { status: (f) => proxyStatus(statusRepo, distribution, f ?? {}), configDump: (id) => distribution.dump(id) },
+    proxies: { status: (f) => proxyStatus(statusRepo, distribution, f ?? {}), configDump: (id) => distribution.dump(id), preview: (u, d) => distribution.preview(u, d) },
     tap,
     telemetry: graphs,
     traces,

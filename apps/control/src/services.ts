@@ -1,9 +1,10 @@
-import type { Endpoint, Snapshot } from "@trellis/config";
+import type { Endpoint, Resource, ResourceRef, Snapshot } from "@trellis/config";
 import type { AuthService } from "./auth/auth-service";
 import type { CertificateAuthority } from "./ca/certificate-authority";
 import type { JoinTokens } from "./ca/join-tokens";
 import type { WorkloadCertificates } from "./ca/workload-certificates";
 import type { ProxySyncStatus } from "./distribution/ports";
+import type { ChangePreview } from "./distribution/preview";
 import type { ResourceStore } from "./revisions/store";
 import type { GraphService } from "./telemetry/graph-service";
 import type { TapService } from "./telemetry/tap/tap-hub";
@@ -19,6 +20,8 @@ export interface ControlServices {
     status(filter?: { namespace?: string; service?: string }): Promise<ProxySyncStatus[]>;
     /** The snapshot the control plane would send that proxy now (undefined: no such live proxy). */
     configDump(proxyId: string): Promise<Snapshot | undefined>;
+    /** A change's findings and the proxies whose snapshot it would change, with their diffs. */
+    preview(upserts: readonly Resource[], deletes: readonly ResourceRef[]): Promise<ChangePreview>;
   };
   replicaId: string;
   /** The live window: graph, golden signals, ingest stats. */

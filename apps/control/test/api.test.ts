@@ -142,6 +142,26 @@ for (const backend of ["postgres", "pglite"] as const) {
       assert.equal(dump.ackedVersion, s1.version);
       assert.equal(dump.inSync, false);
     });
+
+    test("preview: a change's findings and the proxies whose snapshot it would change, field by field, writing nothing", async () => {
+      const head = await api.revisions.head.query();
+      const preview = await api.resources.preview.mutate({ upserts: [split(50, 50)] });
+      assert.equal(preview.baseRevision, head);
+      assert.equal(preview.valid, true);
+      assert.ok(preview.proxies >= 1);
+      const pp = preview.changed.find((c) => c.proxyId === "default/productpage-1");
+      assert.ok(pp, JSON.stringify(preview.changed.map((c) => c.proxyId)));
+      assert.notEqual(pp.before, pp.after);
+      const weights = pp.fields.filter((f) => f.path.endsWith(".weight"));
+      assert.deepEqual(weights.map((f) => [f.before, f.after]), [[25, 50], [75, 50]], JSON.stringify(pp.fields));
+      assert.ok(weights.every((f) => /^outbound\.hosts\[\d+\]\.routes/.test(f.path)), weights[0]?.path);
+      // The same route again changes no snapshot; a broken one is invalid with the finding on its field.
+      assert.deepEqual((await api.resources.preview.mutate({ upserts: [split(25, 75)] })).changed, []);
+      const bad = await api.resources.preview.mutate({ upserts: [split(60, 30)] });
+      assert.equal(bad.valid, false);
+      assert.ok(bad.findings.some((f) => f.code === "TRELLIS_WEIGHTS_SUM" && f.resource === "Route/default/reviews"), JSON.stringify(bad.findings));
+      assert.equal(await api.revisions.head.query(), head, "a preview writes nothing");
+    });
   });
 }
 

@@ -1,5 +1,5 @@
 import * as grpc from "@grpc/grpc-js";
-import type { Snapshot, SnapshotTrust } from "@trellis/config";
+import type { Resource, ResourceRef, Snapshot, SnapshotTrust } from "@trellis/config";
 import type { ControlMessage, TapSpec } from "@trellis/proto";
 import { silentLogger } from "../log";
 import type { Logger } from "../log";
@@ -10,6 +10,8 @@ import type { ConnectionEvents, IncomingMessage } from "./proxy-connection";
 import { EndpointCache } from "./endpoint-cache";
 import { GraceTimers } from "./grace-timers";
 import { PushCoalescer } from "./push-coalescer";
+import { previewChange } from "./preview";
+import type { ChangePreview, CompileState } from "./preview";
 import { configDiscoveryDefinition } from "./service-definition";
 import { SnapshotCompiler } from "./snapshot-compiler";
 import { SyncTracker } from "./sync-tracker";
@@ -139,19 +141,30 @@ export class ConfigDiscoveryServer {
     return this.tracker.status();
   }
 
+  /** What snapshots are compiled from now: the config, the live endpoints of every replica (read afresh), the trust bundle. */
+  async compileState(): Promise<CompileState> {
+    const [config, endpoints, trust] = await Promise.all([this.options.source.snapshot(), this.options.registry.list(), this.options.trust?.()]);
+    return { revision: config.revision, resources: config.resources, endpoints, trust };
+  }
+
   /**
    * The snapshot this control plane would send the proxy `proxyId` now: compiled afresh (its
-   * own compiler, so the push path's caches are untouched) from the current config, the live
-   * endpoints of every replica and the trust bundle, like istiod's /debug/config_dump. Any
-   * replica can answer for any proxy. Undefined when no live sidecar endpoint has that id.
+   * own compiler, so the push path's caches are untouched) from compileState(), like istiod's
+   * /debug/config_dump. Any replica can answer for any proxy. Undefined when no live sidecar
+   * endpoint has that id.
    */
   async dump(proxyId: string): Promise<Snapshot | undefined> {
-    const [config, endpoints, trust] = await Promise.all([this.options.source.snapshot(), this.options.registry.list(), this.options.trust?.()]);
-    const e = endpoints.find((x) => x.id === proxyId && x.sidecar);
+    const state = await this.compileState();
+    const e = state.endpoints.find((x) => x.id === proxyId && x.sidecar);
     if (!e) return undefined;
     const compiler = new SnapshotCompiler();
-    compiler.update({ revision: config.revision, resources: config.resources, endpoints, trust });
+    compiler.update(state);
     return compiler.compile({ id: e.id, service: e.service, namespace: e.namespace, labels: e.labels }).snapshot();
+  }
+
+  /** The change's findings and, per live proxy, how its snapshot would change (see previewChange). */
+  async preview(upserts: readonly Resource[], deletes: readonly ResourceRef[]): Promise<ChangePreview> {
+    return previewChange(await this.compileState(), upserts, deletes);
   }
 
   /** Runs a pending recompilation now and waits for it; tests and shutdown use it. */

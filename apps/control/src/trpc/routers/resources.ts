@@ -41,4 +41,9 @@ export const resourcesRouter = router({
     const findings = analyze(after);
     return { baseRevision: revision, findings, valid: !findings.some((f) => f.severity === "error") };
   }),
+  /**
+   * Preview before save: the findings (as analyze) and the blast radius — every live proxy
+   * whose snapshot the change would alter, with the field-level diff of that snapshot.
+   */
+  preview: viewerProcedure.input(ChangeInputSchema).mutation(({ ctx, input }) => ctx.proxies.preview(input.upserts, input.deletes)),
 });
