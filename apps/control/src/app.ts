@@ -9,6 +9,7 @@ import { PgChangeBus } from "./changes/pg-change-bus";
 import type { ChangeBus } from "./changes/change-bus";
 import { openDatabase, type Database } from "./db/open-database";
 import { ConfigDiscoveryServer } from "./distribution";
+import { whatIf } from "./whatif/what-if";
 import type { EndpointRegistry, ProxySyncStatus } from "./distribution/ports";
 import type { Env } from "./env";
 import { createApiServer, listen } from "./http-server";
@@ -118,7 +119,7 @@ export async function startControlPlane(env: Env, log: Logger): Promise<ControlP
     store,
     replicaId,
     endpoints: { list: (f) => endpointRepo.list(f ?? {}) },
-    proxies: { status: (f) => proxyStatus(statusRepo, distribution, f ?? {}), configDump: (id) => distribution.dump(id), preview: (u, d) => distribution.preview(u, d) },
+    proxies: { status: (f) => proxyStatus(statusRepo, distribution, f ?? {}), configDump: (id) => distribution.dump(id), preview: (u, d) => distribution.preview(u, d), whatIf: async (req, change) => whatIf(await distribution.compileState(), req, change) },
     tap,
     telemetry: graphs,
     traces,

@@ -5,6 +5,7 @@ import type { JoinTokens } from "./ca/join-tokens";
 import type { WorkloadCertificates } from "./ca/workload-certificates";
 import type { ProxySyncStatus } from "./distribution/ports";
 import type { ChangePreview } from "./distribution/preview";
+import type { WhatIfAnswer, WhatIfRequest } from "./whatif/what-if";
 import type { ResourceStore } from "./revisions/store";
 import type { GraphService } from "./telemetry/graph-service";
 import type { TapService } from "./telemetry/tap/tap-hub";
@@ -22,6 +23,8 @@ export interface ControlServices {
     configDump(proxyId: string): Promise<Snapshot | undefined>;
     /** A change's findings and the proxies whose snapshot it would change, with their diffs. */
     preview(upserts: readonly Resource[], deletes: readonly ResourceRef[]): Promise<ChangePreview>;
+    /** Where a described request would go and whether it would be let in, now or after a change. */
+    whatIf(req: WhatIfRequest, change?: { upserts: readonly Resource[]; deletes: readonly ResourceRef[] }): Promise<WhatIfAnswer>;
   };
   replicaId: string;
   /** The live window: graph, golden signals, ingest stats. */

@@ -1,12 +1,11 @@
 import type { Duplex } from "node:stream";
-import { authorize, parseSpiffeId } from "@trellis/config";
+import { authorize, parseSpiffeId, splitAuthority } from "@trellis/config";
 import { RequestContext } from "./core/context";
 import { AccessDeniedError } from "./core/errors";
 import { hostOf } from "./filters/authorization";
 import type { PeerInfo } from "./core/context";
 import type { Logger } from "./core/log";
 import type { InboundRouter } from "./inbound/inbound-router";
-import { splitAuthority } from "./outbound/host-table";
 import type { OutboundRouter } from "./outbound/outbound-router";
 import { connectTcp, splice, tunnelTcp } from "./outbound/tcp-proxy";
 import type { TcpReporter } from "./outbound/tcp-proxy";

@@ -20,3 +20,6 @@ export * from "./spiffe";
 export * from "./authz/authorize";
 export { normalizePath } from "./authz/normalize-path";
 export { redactSecrets, REDACTED } from "./redact";
+export * from "./routing/string-match";
+export * from "./routing/host-table";
+export * from "./routing/http-route";

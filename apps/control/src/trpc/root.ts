@@ -7,6 +7,7 @@ import { revisionsRouter } from "./routers/revisions";
 import { proxiesRouter, servicesRouter } from "./routers/services";
 import { tapRouter } from "./routers/tap";
 import { tracesRouter } from "./routers/traces";
+import { whatIfRouter } from "./routers/whatif";
 import { router } from "./trpc";
 
 export const appRouter = router({
@@ -20,6 +21,7 @@ export const appRouter = router({
   tap: tapRouter,
   traces: tracesRouter,
   ca: caRouter,
+  whatIf: whatIfRouter,
 });
 
 /** The API's type, imported (type-only) by the dashboard and the CLI. */

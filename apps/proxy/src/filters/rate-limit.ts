@@ -1,10 +1,9 @@
 import type { RateLimitSchema } from "@trellis/config";
-import { durationMs } from "@trellis/config";
+import { durationMs, compileStringMatch } from "@trellis/config";
 import type { z } from "zod";
 import { RateLimitedError } from "../core/errors";
 import type { RequestContext } from "../core/context";
 import type { Layer } from "../core/types";
-import { compileStringMatch } from "./string-match";
 import { TokenBucket } from "./token-bucket";
 
 /** One limit of a RateLimitPolicy (@trellis/config exports the schema only). */

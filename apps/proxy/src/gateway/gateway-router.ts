@@ -1,7 +1,7 @@
+import { splitAuthority } from "@trellis/config";
 import type { OutboundHost, Snapshot } from "@trellis/config";
 import { NoRouteError } from "../core/errors";
 import type { Handler } from "../core/types";
-import { splitAuthority } from "../outbound/host-table";
 import { CompiledRule } from "../outbound/http-route";
 import type { OutboundRouter } from "../outbound/outbound-router";
 

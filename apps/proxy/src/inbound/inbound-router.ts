@@ -1,11 +1,10 @@
-import { normalizePath } from "@trellis/config";
+import { normalizePath, splitAuthority } from "@trellis/config";
 import type { MtlsMode, Snapshot } from "@trellis/config";
 import type { PeerInfo } from "../core/context";
 import { BadRequestError, MtlsRequiredError, NoRouteError } from "../core/errors";
 import { compose } from "../core/types";
 import type { Handler, Headers, Layer } from "../core/types";
 import { MESH_HEADER_PREFIX, PORT_HEADER } from "../server/peer-metadata";
-import { splitAuthority } from "../outbound/host-table";
 import { sendHttp } from "../transport/send";
 import type { Upstreams } from "../transport/upstreams";
 

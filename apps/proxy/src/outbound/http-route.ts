@@ -1,4 +1,4 @@
-import { durationMs } from "@trellis/config";
+import { compileHttpMatch, durationMs, effectiveWeight, pickWeighted } from "@trellis/config";
 import type { HttpRouteRule, OutboundHost } from "@trellis/config";
 import { NoRouteError } from "../core/errors";
 import { compose } from "../core/types";
@@ -7,7 +7,6 @@ import { faultLayer } from "../filters/fault";
 import { headerOpsLayer, rewriteLayer } from "../filters/header-ops";
 import { mirrorLayer } from "../filters/mirror";
 import { retryLayer } from "../filters/retry";
-import { compileStringMatch } from "../filters/string-match";
 import { timeoutLayer } from "../filters/timeout";
 import type { RetryBudget } from "../filters/retry-budget";
 import type { UpstreamCluster } from "./upstream-cluster";
@@ -46,8 +45,8 @@ export class CompiledRule {
     deps: RuleDeps,
   ) {
     const ruleKey = `${source}#${index}|${host.host}:${requestPort}`;
-    const destinations = rule.route.map((wd) => ({
-      weight: wd.weight ?? (rule.route.length === 1 ? 100 : 0),
+    const destinations = rule.route.map((wd, i) => ({
+      weight: effectiveWeight(rule, i),
       subset: wd.destination.subset,
       cluster: deps.cluster(wd.destination.host, wd.destination.port, wd.destination.subset, requestPort),
     }));
@@ -63,20 +62,10 @@ export class CompiledRule {
       ...d,
       handler: d.cluster ? compose(layersFor(d.cluster), d.cluster.handler) : undefined,
     }));
-    const total = chains.reduce((s, d) => s + d.weight, 0);
+    const weights = chains.map((c) => c.weight);
 
     const split: Handler = (req, ctx, signal) => {
-      let pick = chains[0]!;
-      if (chains.length > 1 && total > 0) {
-        let r = deps.random() * total;
-        for (const c of chains) {
-          if (r < c.weight) {
-            pick = c;
-            break;
-          }
-          r -= c.weight;
-        }
-      }
+      const pick = chains[chains.length > 1 ? pickWeighted(weights, deps.random()) : 0]!;
       if (!pick.cluster || !pick.handler) return Promise.reject(new NoRouteError(`route ${this.source} names a destination the snapshot has no cluster for`));
       ctx.target = { host: pick.cluster.host.host, port: pick.cluster.cluster.port, subset: pick.subset, cluster: pick.cluster.cluster.name };
       return pick.handler(req, ctx, signal);
@@ -106,26 +95,6 @@ export class CompiledRule {
 }
 
 function compileMatch(m: NonNullable<HttpRouteRule["match"]>[number], handlerFor: (prefix: string | undefined) => Handler): Alternative {
-  const prefix = m.path?.prefix ?? m.path?.exact;
-  const path = m.path ? compileStringMatch(m.path) : undefined;
-  const headers = m.headers ? Object.entries(m.headers).map(([name, sm]) => [name, compileStringMatch(sm)] as const) : [];
-  return {
-    name: m.name,
-    prefix,
-    handler: handlerFor(prefix),
-    test(req) {
-      if (m.method && req.method !== m.method) return false;
-      if (path && !path(pathOnly(req.path))) return false;
-      for (const [name, test] of headers) {
-        const v = req.headers[name];
-        if (v === undefined || !test(Array.isArray(v) ? v.join(",") : v)) return false;
-      }
-      return true;
-    },
-  };
-}
-
-function pathOnly(path: string): string {
-  const q = path.indexOf("?");
-  return q === -1 ? path : path.slice(0, q);
+  const compiled = compileHttpMatch(m);
+  return { name: compiled.name, prefix: compiled.prefix, handler: handlerFor(compiled.prefix), test: (req) => compiled.test(req) };
 }

@@ -1,6 +1,5 @@
-import { clusterName } from "@trellis/config";
+import { compileStringMatch, HostTable, resolveCluster } from "@trellis/config";
 import type { OutboundHost, Snapshot, StringMatch } from "@trellis/config";
-import { compileStringMatch } from "../filters/string-match";
 import { RequestContext } from "../core/context";
 import type { PeerInfo } from "../core/context";
 import { NoRouteError } from "../core/errors";
@@ -8,7 +7,6 @@ import type { Handler, ProxyRequest } from "../core/types";
 import type { RetryBudget } from "../filters/retry-budget";
 import type { Upstreams } from "../transport/upstreams";
 import type { ClusterStates } from "./cluster-states";
-import { HostTable, pickPort } from "./host-table";
 import { CompiledRule } from "./http-route";
 import type { RuleDeps } from "./http-route";
 import { UpstreamCluster } from "./upstream-cluster";
@@ -118,15 +116,11 @@ export class OutboundRouter {
   }
 
   private clusterFor(hostName: string, port: number | undefined, subset: string | undefined, requestPort: number): UpstreamCluster | undefined {
-    const host = this.hosts.get(hostName);
-    if (!host) return undefined;
-    const p = port ?? (host.ports.some((x) => x.port === requestPort) ? requestPort : pickPort(host, undefined, true)?.port);
-    if (p === undefined) return undefined;
-    const name = clusterName(p, subset, host.host);
-    if (this.clusters.has(name)) return this.clusters.get(name);
-    const cluster = host.clusters.find((c) => c.name === name);
-    const uc = cluster ? new UpstreamCluster(cluster, host, host.policy?.spec, this.deps.states, this.deps.upstreams, this.deps.self, this.deps.random) : undefined;
-    this.clusters.set(name, uc);
+    const r = resolveCluster(this.hosts, hostName, port, subset, requestPort);
+    if (!r) return undefined;
+    if (this.clusters.has(r.name)) return this.clusters.get(r.name);
+    const uc = r.cluster ? new UpstreamCluster(r.cluster, r.host, r.host.policy?.spec, this.deps.states, this.deps.upstreams, this.deps.self, this.deps.random) : undefined;
+    this.clusters.set(r.name, uc);
     return uc;
   }
 

@@ -1,5 +1,5 @@
 import type { Cluster, DestinationPolicySpec, OutboundHost } from "@trellis/config";
-import { durationMs } from "@trellis/config";
+import { dialsMtls, durationMs } from "@trellis/config";
 import type { PeerInfo } from "../core/context";
 import { NoHealthyUpstreamError, UpstreamConnectError, UpstreamResetError } from "../core/errors";
 import { isOutlierFailure } from "../cluster/outlier-detector";
@@ -129,7 +129,7 @@ export class UpstreamCluster {
   peerIdentity(ep: EndpointState): string | undefined {
     const tls = this.upstreams.meshTls;
     // A DestinationPolicy with tls DISABLE opts the host out of auto mTLS (Istio's DestinationRule); ISTIO_MUTUAL is the default here.
-    if (ep.plaintext || !tls.ready || this.host.kind !== "service" || this.host.policy?.spec.tls?.mode === "DISABLE") return undefined;
+    if (!dialsMtls(this.host, { sidecar: true, plaintext: ep.plaintext }, tls.ready)) return undefined;
     if (this.expectedIdentity === undefined || this.identityDomain !== tls.trustDomain) {
       const dot = this.host.host.indexOf(".");
       this.identityDomain = tls.trustDomain;

@@ -1,4 +1,4 @@
-import type { StringMatch } from "@trellis/config";
+import type { StringMatch } from "../common";
 
 /**
  * A StringMatch as a predicate, compiled once when a router is built. A regex must match the

@@ -1,9 +1,9 @@
-import type { OutboundHost } from "@trellis/config";
+import type { OutboundHost } from "../snapshot";
 
 type OutboundPort = OutboundHost["ports"][number];
 
 /** A host and the port a request addressed. */
-export interface ResolvedHost {
+export interface AddressedHost {
   host: OutboundHost;
   port: OutboundPort;
 }
@@ -32,7 +32,7 @@ export class HostTable {
     return this.exact.get(host);
   }
 
-  resolve(authority: string, defaultHttp = true): ResolvedHost | undefined {
+  resolve(authority: string, defaultHttp = true): AddressedHost | undefined {
     const { name, port } = splitAuthority(authority);
     if (!name) return undefined;
     let host = this.exact.get(name) ?? this.exact.get(stripClusterSuffix(name));
