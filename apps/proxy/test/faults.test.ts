@@ -98,6 +98,12 @@ describe("fault injection through a sidecar pair", () => {
     assert.equal(res.headers["x-trellis-response-flags"], "FI");
     assert.equal(res.body, "fault filter abort");
     assert.equal(app.seen.length, before);
+    // Counted against the destination the route was for (Istio's destination_service), so the
+    // graph's edge to ratings shows the injected errors, not an edge to "unknown".
+    const metrics = await client.dp.metrics.registry.metrics();
+    assert.match(metrics, /istio_requests_total\{[^}]*reporter="source"[^}]*destination_service="ratings\.default"[^}]*response_flags="FI"[^}]*response_code="418"/);
+    const line = (await linesFor("/abort-all/", 1))[0]!;
+    assert.equal(line.upstream_cluster, null, "no cluster was picked");
   });
 
   it("a 50% abort fails about half", async () => {

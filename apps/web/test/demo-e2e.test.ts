@@ -47,12 +47,14 @@ describe("the dashboard on the running demo, in Chromium", { timeout: 420_000 },
    * the bound Chrome calls good.
    */
   const shoot = async (name: string) => {
-    assert.ok(await page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), `${name} fits ${page.viewportSize()?.width} px without scrolling sideways`);
-    const cls = (await page.evaluate("window.__layoutShift ?? -1")) as number;
-    assert.ok(cls >= 0 && cls < 0.1, `${name}: layout shift ${cls} as the data arrived`);
+    // Taken first, so a page that fails a check below is there to look at.
     const file = path.join(shots, `${name}.png`);
     await page.screenshot({ path: file, fullPage: false });
     assert.ok(statSync(file).size > 10_000, `${name}.png has a picture in it`);
+    const wide = (await page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")) as [number, number];
+    assert.ok(wide[0] <= wide[1], `${name} fits ${wide[1]} px without scrolling sideways (it is ${wide[0]} px wide)`);
+    const cls = (await page.evaluate("window.__layoutShift ?? -1")) as number;
+    assert.ok(cls >= 0 && cls < 0.1, `${name}: layout shift ${cls} as the data arrived`);
   };
   const signIn = async (p: Page, username: string, password: string, next = "/") => {
     await p.goto(`${ready.web}/login?next=${encodeURIComponent(next)}`);
@@ -256,10 +258,83 @@ describe("the dashboard on the running demo, in Chromium", { timeout: 420_000 },
     await shoot("history");
   });
 
+  it("the traffic editor: reviews dragged from 100/0 to 50/50 shows its blast radius and the what-if before saving; saved, v2 gets traffic within 10 s", async () => {
+    await page.goto(`${ready.web}/services/bookinfo/reviews`);
+    await page.getByRole("link", { name: /Traffic: routes, canary, faults/ }).click();
+    await page.waitForURL(`${ready.web}/services/bookinfo/reviews/traffic`);
+    const weights = page.getByTestId("weights-0");
+    await weights.waitFor();
+    assert.equal(await page.getByTestId("weight-v1").innerText(), "100 %");
+    // Drag v2's handle to the middle: v1 gives way, the total stays 100.
+    const handle = page.getByRole("slider", { name: "weight of v2" });
+    const box = (await handle.boundingBox())!;
+    await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+    // A click lands within a step or two of the middle; the arrow keys (keyboard use) set it exactly.
+    for (let i = 0; i < 5 && (await page.getByTestId("weight-v2").innerText()) !== "50 %"; i++) {
+      const now = Number((await page.getByTestId("weight-v2").innerText()).replace(" %", ""));
+      await handle.press(now < 50 ? "ArrowRight" : "ArrowLeft");
+    }
+    assert.equal(await page.getByTestId("weight-v2").innerText(), "50 %");
+    assert.equal(await page.getByTestId("weight-v1").innerText(), "50 %");
+    assert.equal(await page.getByTestId("weight-v3").innerText(), "0 %");
+    // The preview: the callers of reviews get a new snapshot, with the weights in their diff.
+    await page.getByTestId("blast-summary").filter({ hasText: /[1-9]\d* of \d+ proxies get a new snapshot/ }).waitFor({ timeout: 10_000 });
+    const impact = page.getByTestId("impact-bookinfo/productpage-v1");
+    await impact.locator("summary").click();
+    assert.match(await impact.innerText(), /weight[\s\S]*100[\s\S]*50/);
+    // The what-if, with the unsaved edit: half of productpage's requests would reach v2.
+    const whatIf = page.getByTestId("what-if");
+    await whatIf.locator("select[name=source]").selectOption("bookinfo/productpage-v1");
+    await whatIf.getByRole("button", { name: "Evaluate" }).click();
+    const answer = page.getByTestId("what-if-answer");
+    await answer.waitFor();
+    assert.match(await answer.innerText(), /reviews\.bookinfo \/ v1:9080\s+50 %[\s\S]*reviews\.bookinfo \/ v2:9080\s+50 %/);
+    assert.match(await answer.innerText(), /allowed/);
+    await page.fill("input[name=message]", "canary: reviews v2 at 50 %");
+    await page.getByTestId("save").click();
+    await page.getByTestId("save-status").filter({ hasText: /Saved as revision \d+/ }).waitFor();
+    const saved = Date.now();
+    await shoot("traffic");
+    // Within 10 s, v2 answers product pages.
+    while (!(await reviewsVersions(6)).includes("v2")) {
+      assert.ok(Date.now() - saved < 10_000, "v2 served a request within 10 s of the save");
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    // And the metrics show it: reviews-v2's own golden signals.
+    await page.goto(`${ready.web}/workloads/bookinfo/reviews-v2`);
+    await page.waitForFunction("/^(?!0\\.00 )[0-9.]+ req\\/s/.test(document.querySelector('[data-testid=signals-summary]')?.textContent ?? '')", undefined, { timeout: 15_000 });
+  });
+
+  it("fault injection from the editor: a 50 % abort on reviews shows as errors on the graph's productpage → reviews edge", async () => {
+    await page.goto(`${ready.web}/services/bookinfo/reviews/traffic`);
+    await page.getByTestId("weights-0").waitFor();
+    await page.fill("input[name=abort-0]", "503");
+    await page.fill("input[name=abort-pct-0]", "50");
+    await page.getByTestId("blast-summary").filter({ hasText: /proxies get a new snapshot/ }).waitFor({ timeout: 10_000 });
+    await page.fill("input[name=message]", "fault: half of reviews calls abort");
+    await page.getByTestId("save").click();
+    await page.getByTestId("save-status").filter({ hasText: /Saved as revision \d+/ }).waitFor();
+    // The edge's error rate over the last minute climbs past 10 % as the aborted calls come in.
+    const deadline = Date.now() + 30_000;
+    let rate = 0;
+    while (Date.now() < deadline) {
+      const g = await admin.query<{ edges: { id: string; traffic: { errorRate: number | null } | null }[] }>("graph.get", { kind: "service", windowSec: 10 });
+      rate = g.edges.find((e) => e.id.startsWith("svc:bookinfo/productpage>svc:bookinfo/reviews"))?.traffic?.errorRate ?? 0;
+      if (rate > 0.2) break;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    assert.ok(rate > 0.2, `productpage → reviews error rate ${rate}`);
+    await page.goto(`${ready.web}/graph`);
+    await page.getByTestId("graph-status").filter({ hasText: /edges/ }).waitFor();
+    await page.fill("input[name=find]", "errors>10%");
+    await page.getByTestId("find-status").filter({ hasText: /[1-9]\d* found/ }).waitFor({ timeout: 20_000 });
+    await page.fill("input[name=find]", "");
+  });
+
   it("on a laptop screen (1366 × 768) every page fits its width", async () => {
     await page.setViewportSize({ width: 1366, height: 768 });
     try {
-      for (const p of ["/", "/graph", "/services/bookinfo/reviews", "/workloads/bookinfo/reviews-v2", "/traces", "/proxies", "/history", "/tap"]) {
+      for (const p of ["/", "/graph", "/services/bookinfo/reviews", "/services/bookinfo/reviews/traffic", "/workloads/bookinfo/reviews-v2", "/traces", "/proxies", "/history", "/tap"]) {
         await page.goto(`${ready.web}${p}`);
         await page.locator("main h1").first().waitFor();
         await page.waitForTimeout(300);

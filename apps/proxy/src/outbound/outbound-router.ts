@@ -60,6 +60,10 @@ export class OutboundRouter {
     this.handler = (req, ctx, signal) => {
       const resolved = this.hosts.resolve(req.authority);
       if (!resolved) return Promise.reject(new NoRouteError(`no route to host ${req.authority}`));
+      // The destination host is known from here on, even for requests a fault aborts or no
+      // rule matches: telemetry, access logs and spans name it (as Istio's destination_service
+      // does); the weighted pick fills in the subset and cluster.
+      ctx.target = { host: resolved.host.host, port: resolved.port.port, cluster: "" };
       const pr = this.portRoutes(resolved.host, resolved.port.port);
       for (const rule of pr.rules) {
         const alt = rule.match(req);

@@ -136,7 +136,7 @@ export class AccessLog {
 function routing(ctx: RequestContext): Record<string, unknown> {
   return {
     upstream_host: ctx.upstreamAddress ?? null,
-    upstream_cluster: ctx.target?.cluster ?? null,
+    upstream_cluster: ctx.target?.cluster || null,
     route_name: ctx.route?.name ?? null,
     downstream_remote_address: ctx.downstreamAddress,
     direction: ctx.direction,

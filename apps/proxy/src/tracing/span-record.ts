@@ -113,7 +113,7 @@ function attributesOf(ctx: RequestContext, req: SpanRequest, outcome: RequestOut
   if (ctx.target) {
     a["server.address"] = ctx.target.host;
     a["server.port"] = ctx.target.port;
-    a["trellis.upstream_cluster"] = ctx.target.cluster;
+    if (ctx.target.cluster) a["trellis.upstream_cluster"] = ctx.target.cluster;
   }
   if (ctx.route) {
     a["trellis.route"] = ctx.route.name;

@@ -9,6 +9,7 @@ import { useTRPC } from "../../lib/trpc";
 import { ms, pct, rps } from "../../lib/format";
 import type { EdgeLabel, Graph } from "../../components/graph-canvas";
 import { parseExpression } from "../../lib/graph-filter";
+import { SplitHandles } from "../../components/split-handles";
 import type { Measured } from "../../lib/graph-filter";
 
 // cytoscape touches the DOM: client-side only.
@@ -220,6 +221,7 @@ export default function GraphPage() {
                   {sel.tcp.connectionsPerSec.toFixed(2)} connections/s · {Math.round(sel.tcp.bytesPerSec)} B/s · mTLS {pct(sel.tcp.mtlsShare)}
                 </p>
               ) : null}
+              {serviceOf(sel.target) && namespaceOf(sel.target) ? <SplitHandles namespace={namespaceOf(sel.target)!} service={serviceOf(sel.target)!} /> : null}
             </>
           ) : (
             <>
@@ -253,6 +255,7 @@ export default function GraphPage() {
                   outbound {rps(sel.outbound.rps)} rps, {pct(sel.outbound.errorRate)} errors, p95 {ms(sel.outbound.p95)}
                 </p>
               ) : null}
+              {sel.service && sel.type !== "external" ? <SplitHandles namespace={sel.namespace} service={sel.service} /> : null}
             </>
           )}
         </aside>
@@ -266,6 +269,11 @@ function toLocalInput(ms: number): string {
   const d = new Date(ms);
   const p = (n: number) => String(n).padStart(2, "0");
   return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}`;
+}
+
+/** The namespace of a graph node id (`svc:ns/name`, `app:ns/name/version`, `wl:ns/workload`). */
+function namespaceOf(id: string): string | undefined {
+  return /^(?:svc|app|wl):([^/]+)\//.exec(id)?.[1];
 }
 
 /** The service of a graph node id (`svc:ns/name`, `wl:ns/workload` has none here, `app:ns/name/version`). */

@@ -32,8 +32,13 @@ export default function ServicePage({ params }: { params: Promise<{ namespace: s
 
   return (
     <>
-      <h1>
-        <Link href="/">Overview</Link> / {namespace} / {name}
+      <h1 style={{ display: "flex", alignItems: "baseline", gap: 16 }}>
+        <span>
+          <Link href="/">Overview</Link> / {namespace} / {name}
+        </span>
+        <Link href={`/services/${namespace}/${name}/traffic`} style={{ fontSize: 14, fontWeight: 400 }}>
+          Traffic: routes, canary, faults →
+        </Link>
       </h1>
       <SignalsPanel scope="service" namespace={namespace} name={name} third="latency" />
       <div style={{ display: "grid", gridTemplateColumns: "1fr 1fr", gap: 12, marginTop: 12 }}>
