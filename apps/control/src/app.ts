@@ -10,6 +10,7 @@ import type { ChangeBus } from "./changes/change-bus";
 import { openDatabase, type Database } from "./db/open-database";
 import { ConfigDiscoveryServer } from "./distribution";
 import { whatIf } from "./whatif/what-if";
+import { CanaryController } from "./canary/canary-controller";
 import type { EndpointRegistry, ProxySyncStatus } from "./distribution/ports";
 import type { Env } from "./env";
 import { createApiServer, listen } from "./http-server";
@@ -115,7 +116,10 @@ export async function startControlPlane(env: Env, log: Logger): Promise<ControlP
     ? new PrometheusSource({ url: env.PROMETHEUS_URL, timeoutMs: env.TRELLIS_PROMETHEUS_TIMEOUT_MS, maxSeries: env.TRELLIS_TELEMETRY_MAX_SERIES, log: log.child({ module: "prometheus" }) })
     : undefined;
   const graphs = new GraphService(live, { resources: async () => (await store.snapshot()).resources, endpoints: () => endpointRepo.list() }, history);
+  const canaries = new CanaryController({ db, store, signals: (ns, svc, seconds) => graphs.versionSignals(ns, svc, seconds), log: log.child({ module: "canary" }), tickMs: env.TRELLIS_CANARY_TICK_MS });
+  canaries.start();
   const services: ControlServices = {
+    canaries,
     store,
     replicaId,
     endpoints: { list: (f) => endpointRepo.list(f ?? {}) },
@@ -154,6 +158,7 @@ export async function startControlPlane(env: Env, log: Logger): Promise<ControlP
     distribution,
     async close() {
       housekeeping.stop();
+      await canaries.stop();
       unsubscribe();
       await new Promise<void>((resolve) => {
         api.close(() => resolve());

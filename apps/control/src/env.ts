@@ -31,6 +31,8 @@ const EnvSchema = z.object({
   TRELLIS_GRPC_PLAINTEXT: z.enum(["true", "false"]).default("true").transform((v) => v === "true"),
   /** This replica's id, unique among control-plane replicas. */
   TRELLIS_REPLICA_ID: z.string().min(1).default(`${hostname()}-${randomUUID().slice(0, 8)}`),
+  /** How often running canaries are checked for a due step, in ms. */
+  TRELLIS_CANARY_TICK_MS: z.coerce.number().int().min(100).max(60_000).default(1000),
   /** How long a disconnected proxy's endpoint is kept before removal, in ms. */
   TRELLIS_ENDPOINT_GRACE_MS: z.coerce.number().int().min(0).default(5000),
   /** Quiet window for coalescing bursts of edits into one push, in ms. */

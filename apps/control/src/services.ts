@@ -1,5 +1,6 @@
 import type { Endpoint, Resource, ResourceRef, Snapshot } from "@trellis/config";
 import type { AuthService } from "./auth/auth-service";
+import type { CanaryController } from "./canary/canary-controller";
 import type { CertificateAuthority } from "./ca/certificate-authority";
 import type { JoinTokens } from "./ca/join-tokens";
 import type { WorkloadCertificates } from "./ca/workload-certificates";
@@ -37,6 +38,8 @@ export interface ControlServices {
   auth: AuthService;
   /** How session cookies are set. */
   cookies: { secure: boolean };
+  /** Automated canaries: runs, their steps, pause/resume/abort. */
+  canaries: CanaryController;
   /** The mesh certificate authority and the join tokens proxies bootstrap with. */
   ca: { authority: CertificateAuthority; joinTokens: JoinTokens; certificates: WorkloadCertificates };
 }

@@ -5,7 +5,8 @@ import { goldenSignals } from "./golden-signals";
 import type { GoldenSignals, SignalsQuery } from "./golden-signals";
 import type { LiveTelemetry, LiveTelemetryStats } from "./live/live-telemetry";
 import type { LiveWindow } from "./live/live-window";
-import type { SlotSource, TimeRange } from "./live/window-query";
+import { aggregate, requestSignals } from "./live/window-query";
+import type { RequestSignals, SlotSource, TimeRange } from "./live/window-query";
 
 /** A source of windows older than the live window; `prepare` (if any) is awaited before its slots are read. */
 export type HistorySource = SlotSource & { prepare?(range: TimeRange): Promise<void> };
@@ -101,6 +102,17 @@ export class GraphService {
     if (source === this.live.window) return goldenSignals(source, query);
     await this.prepareHistory(to - query.windowSec, to);
     return goldenSignals(source, { ...query, until: to * 1000 });
+  }
+
+  /**
+   * Inbound golden signals of a service's workloads per version label over the last
+   * `seconds` of the live window (as their own proxies saw them: reporter=destination), for
+   * comparing a canary with its stable version.
+   */
+  versionSignals(namespace: string, service: string, seconds: number): Map<string, RequestSignals> {
+    const to = this.live.window.lastCompleteSecond + 1;
+    const sums = aggregate(this.live.window, { fromSec: to - seconds, toSec: to }, (k) => (k.reporter === "destination" && k.kind !== "tcp" && k.kind !== "sat" && k.dstNamespace === namespace && k.dstService === service ? k.dstVersion : undefined));
+    return new Map([...sums].map(([version, s]) => [version, requestSignals(s, seconds)]));
   }
 
   private async prepareHistory(fromSec: number, toSec: number): Promise<void> {

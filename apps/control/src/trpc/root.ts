@@ -1,5 +1,6 @@
 import { authRouter } from "./routers/auth";
 import { caRouter } from "./routers/ca";
+import { canariesRouter } from "./routers/canaries";
 import { graphRouter } from "./routers/graph";
 import { metricsRouter } from "./routers/metrics";
 import { resourcesRouter } from "./routers/resources";
@@ -22,6 +23,7 @@ export const appRouter = router({
   traces: tracesRouter,
   ca: caRouter,
   whatIf: whatIfRouter,
+  canaries: canariesRouter,
 });
 
 /** The API's type, imported (type-only) by the dashboard and the CLI. */
