@@ -157,6 +157,9 @@ async function main(): Promise<void> {
     const seeded = await api.seed(resources, SEED_MESSAGE, PORT_BOUND);
     say("config", seeded.created ? `config seeded as revision ${seeded.revision} (${resources.length} resources)` : seeded.added > 0 ? `config kept from the last run; ${seeded.added} resources added or moved to this run's ports (revision ${seeded.revision})` : `config kept from the last run (revision ${seeded.revision})`, { revision: seeded.revision, created: seeded.created });
     const bundleFile = path.join(o.dataDir, "ca-bundle.pem");
+    // Problems on demand: `{"failureRate": 0.5}` in knobs/<workload>.json makes that instance fail half its requests.
+    const knobsDir = path.join(o.dataDir, "knobs");
+    mkdirSync(knobsDir, { recursive: true });
     writeFileSync(bundleFile, await api.caBundle());
     void bookstore;
 
@@ -174,7 +177,7 @@ async function main(): Promise<void> {
       const appPort = await freePort();
       const proxy = await sup.start(`${workload}-sidecar`, await proxyArgs(inst.service, workload, inst.version, ["--app-port", String(appPort), "--app-protocol", inst.protocol]), {});
       const meshPort = Number(proxy.listening["outbound"]);
-      await sup.start(workload, [...TSX, APP_MAIN, inst.service, "--port", String(appPort), "--version", inst.version, ...(inst.usesMesh ? ["--mesh-port", String(meshPort)] : [])], {});
+      await sup.start(workload, [...TSX, APP_MAIN, inst.service, "--port", String(appPort), "--version", inst.version, "--knobs-file", path.join(knobsDir, `${workload}.json`), ...(inst.usesMesh ? ["--mesh-port", String(meshPort)] : [])], {});
       sidecars.push({ workload, proxy });
       say("instance", `${workload} up with its sidecar (admin :${String(proxy.listening["admin"])})`, { workload, admin: proxy.listening["admin"], outbound: meshPort, inbound: proxy.listening["inbound"] });
     }

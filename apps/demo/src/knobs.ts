@@ -32,3 +32,40 @@ export async function apply(k: Knobs): Promise<boolean> {
   if (ms > 0) await new Promise((r) => setTimeout(r, ms));
   return Math.random() < k.failureRate;
 }
+
+/**
+ * Follows a JSON file of knobs (`{"failureRate": 0.5, "latencyMs": 200}`): read every second
+ * while it exists, its fields replacing the running instance's, so problems can be switched on
+ * and off without a restart (the demo gives every instance `<data dir>/knobs/<workload>.json`).
+ * A bad file is reported once per change and ignored. Returns a stop function.
+ */
+const FLAG: Record<keyof Knobs, string> = { latencyMs: "latency-ms", jitterMs: "jitter-ms", failureRate: "failure-rate" };
+
+export function followKnobsFile(file: string, knobs: Knobs, readFile: (f: string) => string | undefined, report: (message: string) => void): () => void {
+  const initial = { ...knobs };
+  let last: string | undefined;
+  const timer = setInterval(() => {
+    const text = readFile(file);
+    if (text === last) return;
+    last = text;
+    if (text === undefined) {
+      Object.assign(knobs, initial);
+      report(`knobs file ${file} gone: back to ${JSON.stringify(initial)}`);
+      return;
+    }
+    try {
+      const obj = JSON.parse(text) as unknown;
+      if (!obj || typeof obj !== "object" || Array.isArray(obj)) throw new Error("must be a JSON object");
+      const keys = Object.keys(obj);
+      const unknown = keys.filter((k) => !(k in FLAG));
+      if (unknown.length) throw new Error(`unknown knob ${unknown.join(", ")}: use ${Object.keys(FLAG).join(", ")}`);
+      const next = readKnobs(new Map(keys.map((k) => [FLAG[k as keyof Knobs], String((obj as Record<string, unknown>)[k])])), {});
+      Object.assign(knobs, initial, Object.fromEntries(keys.map((k) => [k, next[k as keyof Knobs]])));
+      report(`knobs now ${JSON.stringify(knobs)}`);
+    } catch (err) {
+      report(`knobs file ${file} ignored: ${(err as Error).message}`);
+    }
+  }, 1000);
+  timer.unref();
+  return () => clearInterval(timer);
+}

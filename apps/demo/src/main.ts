@@ -6,6 +6,7 @@
  *     [--mesh-port OUT]       its sidecar's outbound port (productpage and reviews call others through it)
  *     [--version v1|v2|v3]    reviews: which version (v1 no stars; v2, v3 ask ratings)
  *     [--latency-ms N] [--jitter-ms N] [--failure-rate 0..1]   problems from the app itself
+ *     [--knobs-file F]        a JSON file of those knobs, followed while the app runs
  *
  * Listens on 127.0.0.1 (DEMO_BIND to change: 0.0.0.0 in a container) and prints one JSON line
  * `{"event":"listening",…}`. SIGTERM/SIGINT stop it.
@@ -14,7 +15,8 @@ import * as grpc from "@grpc/grpc-js";
 import type http from "node:http";
 import type http2 from "node:http2";
 import type net from "node:net";
-import { readKnobs } from "./knobs";
+import { readFileSync } from "node:fs";
+import { followKnobsFile, readKnobs } from "./knobs";
 import type { Knobs } from "./knobs";
 import { MeshClient } from "./mesh-client";
 import { bookstoreServer } from "./services/bookstore";
@@ -56,6 +58,17 @@ try {
   knobs = readKnobs(flags);
 } catch (err) {
   fail((err as Error).message);
+}
+const knobsFile = flags.get("knobs-file") ?? process.env.DEMO_KNOBS_FILE;
+if (knobsFile) {
+  const read = (f: string) => {
+    try {
+      return readFileSync(f, "utf8");
+    } catch {
+      return undefined;
+    }
+  };
+  followKnobsFile(knobsFile, knobs, read, (m) => process.stderr.write(`trellis-demo-app: ${m}\n`));
 }
 const meshPort = Number(flags.get("mesh-port") ?? process.env.DEMO_MESH_PORT ?? "0");
 const needsMesh = service === "productpage" || (service === "reviews" && (flags.get("version") ?? "v1") !== "v1");

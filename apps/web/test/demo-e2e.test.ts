@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -54,7 +54,7 @@ describe("the dashboard on the running demo, in Chromium", { timeout: 420_000 },
     const wide = (await page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")) as [number, number];
     assert.ok(wide[0] <= wide[1], `${name} fits ${wide[1]} px without scrolling sideways (it is ${wide[0]} px wide)`);
     const cls = (await page.evaluate("window.__layoutShift ?? -1")) as number;
-    assert.ok(cls >= 0 && cls < 0.1, `${name}: layout shift ${cls} as the data arrived`);
+    assert.ok(cls >= 0 && cls < 0.1, `${name}: layout shift ${cls} as the data arrived (moved: ${String(await page.evaluate("(window.__shifted || []).join(', ')"))})`);
   };
   const signIn = async (p: Page, username: string, password: string, next = "/") => {
     await p.goto(`${ready.web}/login?next=${encodeURIComponent(next)}`);
@@ -110,7 +110,8 @@ describe("the dashboard on the running demo, in Chromium", { timeout: 420_000 },
     context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
     // Sums the page's layout shifts from its first paint on (Chromium's Layout Instability API).
     await context.addInitScript({
-      content: "window.__layoutShift = 0; new PerformanceObserver((list) => { for (const e of list.getEntries()) if (!e.hadRecentInput) window.__layoutShift += e.value; }).observe({ type: 'layout-shift', buffered: true });",
+      content:
+        "window.__layoutShift = 0; window.__shifted = []; new PerformanceObserver((list) => { for (const e of list.getEntries()) if (!e.hadRecentInput) { window.__layoutShift += e.value; for (const s of e.sources || []) if (s.node && s.node.nodeType === 1) window.__shifted.push(s.node.tagName + (s.node.dataset && s.node.dataset.testid ? '#' + s.node.dataset.testid : '') + ' ' + Math.round(e.value * 1000) / 1000); } }).observe({ type: 'layout-shift', buffered: true });",
     });
     page = await context.newPage();
   });
@@ -329,12 +330,46 @@ describe("the dashboard on the running demo, in Chromium", { timeout: 420_000 },
     await page.fill("input[name=find]", "errors>10%");
     await page.getByTestId("find-status").filter({ hasText: /[1-9]\d* found/ }).waitFor({ timeout: 20_000 });
     await page.fill("input[name=find]", "");
+    // And off again, from the editor.
+    await page.goto(`${ready.web}/services/bookinfo/reviews/traffic`);
+    await page.getByTestId("weights-0").waitFor();
+    await page.fill("input[name=abort-0]", "");
+    await page.getByTestId("blast-summary").filter({ hasText: /proxies get a new snapshot/ }).waitFor({ timeout: 10_000 });
+    await page.fill("input[name=message]", "fault off");
+    await page.getByTestId("save").click();
+    await page.getByTestId("save-status").filter({ hasText: /Saved as revision \d+/ }).waitFor();
+  });
+
+  it("an automated canary whose canary fails more than the stable subset rolls back by itself", async () => {
+    // reviews-v3 starts failing 60 % of its calls (the demo apps follow knobs/<workload>.json).
+    const knobs = path.join(dataDir, "demo", "knobs", "reviews-v3.json");
+    writeFileSync(knobs, JSON.stringify({ failureRate: 0.6 }));
+    try {
+      await page.goto(`${ready.web}/canaries?route=bookinfo%2Freviews`);
+      await page.locator("select[name=canary]").selectOption("v3");
+      await page.locator("select[name=stable]").selectOption("v1");
+      await page.fill("input[name=step]", "20");
+      await page.fill("input[name=interval]", "5");
+      await page.fill("input[name=min]", "5");
+      await page.getByRole("button", { name: "Start canary" }).click();
+      const run = page.locator("[data-testid^=canary-]").filter({ hasText: "v3 of reviews.bookinfo" }).first();
+      await run.getByTestId("canary-state").filter({ hasText: "running" }).waitFor();
+      // One interval of traffic on v3 is enough for the gate to see it; the rollback needs no one.
+      await run.getByTestId("canary-state").filter({ hasText: "rolled back" }).waitFor({ timeout: 45_000 });
+      assert.match(await run.getByTestId("canary-weight").innerText(), /v1 100 % · v3 0 % · error rate [\d.]+ % on the canary against [\d.]+ % on stable/);
+      await shoot("canaries");
+      type Route = { spec: { http: { route: { weight: number; destination: { subset?: string } }[] }[] } };
+      const route = await admin.query<Route>("resources.get", { kind: "Route", namespace: "bookinfo", name: "reviews" });
+      assert.deepEqual(route.spec.http[0]!.route.map((d) => [d.destination.subset, d.weight]), [["v1", 100], ["v2", 0], ["v3", 0]]);
+    } finally {
+      rmSync(knobs, { force: true });
+    }
   });
 
   it("on a laptop screen (1366 × 768) every page fits its width", async () => {
     await page.setViewportSize({ width: 1366, height: 768 });
     try {
-      for (const p of ["/", "/graph", "/services/bookinfo/reviews", "/services/bookinfo/reviews/traffic", "/workloads/bookinfo/reviews-v2", "/traces", "/proxies", "/history", "/tap"]) {
+      for (const p of ["/", "/graph", "/services/bookinfo/reviews", "/services/bookinfo/reviews/traffic", "/workloads/bookinfo/reviews-v2", "/traces", "/proxies", "/canaries", "/history", "/tap"]) {
         await page.goto(`${ready.web}${p}`);
         await page.locator("main h1").first().waitFor();
         await page.waitForTimeout(300);

@@ -30,7 +30,7 @@ export function RuleEditor(props: { rule: Rule; index: number; subsets: readonly
     set({ match: next.length ? next : undefined });
   };
   return (
-    <fieldset data-testid={`rule-${index}`} disabled={disabled}>
+    <fieldset className="editor" data-testid={`rule-${index}`} disabled={disabled}>
       <legend>
         Rule {index + 1}{" "}
         <input aria-label={`name of rule ${index + 1}`} value={rule.name ?? ""} placeholder="name" size={12} onChange={(e) => set({ name: e.target.value || undefined })} />

@@ -81,7 +81,7 @@ export default function GraphPage() {
         </label>
         <label>
           Namespace{" "}
-          <select value={namespace} onChange={(e) => setNamespace(e.target.value)} aria-label="namespace">
+          <select value={namespace} onChange={(e) => setNamespace(e.target.value)} aria-label="namespace" style={{ width: 140 }}>
             <option value="">all</option>
             {namespaces.map((n) => (
               <option key={n} value={n}>

@@ -88,6 +88,7 @@ export default function TrafficEditor({ params }: { params: Promise<{ namespace:
                 </select>
               </label>
               <span className="muted">subsets: {subsets.length ? subsets.join(", ") : "none (add a DestinationPolicy with subsets for a canary)"}</span>
+              {current && subsets.length > 1 ? <Link href={`/canaries?route=${encodeURIComponent(`${current.metadata.namespace}/${current.metadata.name}`)}`}>Start an automated canary →</Link> : null}
             </div>
             <Problems list={problems.filter((p) => !p.path.startsWith("spec.http[") && (p.resource === null || p.resource === `Route/${draft.metadata.namespace}/${draft.metadata.name}`))} />
             {draft.spec.http.map((rule, i) => (
