@@ -1,5 +1,6 @@
 import { authRouter } from "./routers/auth";
 import { caRouter } from "./routers/ca";
+import { securityRouter } from "./routers/security";
 import { canariesRouter } from "./routers/canaries";
 import { graphRouter } from "./routers/graph";
 import { metricsRouter } from "./routers/metrics";
@@ -24,6 +25,7 @@ export const appRouter = router({
   ca: caRouter,
   whatIf: whatIfRouter,
   canaries: canariesRouter,
+  security: securityRouter,
 });
 
 /** The API's type, imported (type-only) by the dashboard and the CLI. */

@@ -10,6 +10,7 @@ const LINKS = [
   { href: "/proxies", label: "Proxies" },
   { href: "/traces", label: "Traces" },
   { href: "/tap", label: "Live tap" },
+  { href: "/security", label: "Security" },
   { href: "/canaries", label: "Canaries" },
   { href: "/history", label: "History" },
 ];

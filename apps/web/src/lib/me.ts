@@ -14,3 +14,9 @@ export function useCan(need: keyof typeof RANK): boolean {
   const me = useQuery(trpc.auth.me.queryOptions());
   return me.data ? RANK[me.data.role] >= RANK[need] : false;
 }
+
+/** The signed-in user's role, or undefined while it is loading (pages wait for it, so edit controls do not pop in). */
+export function useRole(): keyof typeof RANK | undefined {
+  const trpc = useTRPC();
+  return useQuery(trpc.auth.me.queryOptions()).data?.role;
+}

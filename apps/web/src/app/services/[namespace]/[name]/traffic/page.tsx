@@ -7,7 +7,7 @@ import type { Change } from "../../../../../components/change-preview";
 import { RuleEditor } from "../../../../../components/rule-editor";
 import type { Rule } from "../../../../../components/rule-editor";
 import { WhatIfBox } from "../../../../../components/what-if-box";
-import { useCan } from "../../../../../lib/me";
+import { useCan, useRole } from "../../../../../lib/me";
 import { useTRPC } from "../../../../../lib/trpc";
 
 interface RouteDraft {
@@ -27,6 +27,7 @@ export default function TrafficEditor({ params }: { params: Promise<{ namespace:
   const trpc = useTRPC();
   const qc = useQueryClient();
   const canEdit = useCan("operator");
+  const role = useRole();
   const list = useQuery(trpc.resources.list.queryOptions({ namespace }));
   const host = name;
   const routes = (list.data?.items ?? []).filter((r) => r.kind === "Route" && ((r.spec as { hosts: string[] }).hosts ?? []).some((h) => h === name || h === `${name}.${namespace}` || h === `${name}.${namespace}.svc`)) as unknown as RouteDraft[];
@@ -65,7 +66,7 @@ export default function TrafficEditor({ params }: { params: Promise<{ namespace:
       <h1>
         <Link href="/">Overview</Link> / {namespace} / <Link href={`/services/${namespace}/${name}`}>{name}</Link> / traffic
       </h1>
-      {list.isPending ? (
+      {list.isPending || role === undefined ? (
         <div className="skeleton" aria-busy="true" />
       ) : list.isError ? (
         <p className="error" role="alert">

@@ -1,0 +1,360 @@
+"use client";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useEffect, useMemo, useState } from "react";
+import { BlastRadius, Problems, usePreview } from "../../components/change-preview";
+import type { Change } from "../../components/change-preview";
+import { PolicyBuilder } from "../../components/policy-builder";
+import type { PolicyDraft } from "../../components/policy-builder";
+import { WhatIfBox } from "../../components/what-if-box";
+import { pct } from "../../lib/format";
+import { useCan, useRole } from "../../lib/me";
+import { useTRPC } from "../../lib/trpc";
+
+type Upsert = Change["upserts"] extends (infer U)[] | undefined ? U : never;
+interface Res {
+  kind: string;
+  metadata: { name: string; namespace: string };
+  spec: Record<string, unknown>;
+}
+const key = (r: { kind: string; metadata: { name: string; namespace: string } }) => `${r.kind}/${r.metadata.namespace}/${r.metadata.name}`;
+const MODES = ["STRICT", "PERMISSIVE", "DISABLE"] as const;
+
+/**
+ * The security editor of a namespace: mTLS mode for the namespace and per service, beside the
+ * share of traffic observed on mTLS; authorization policies built from from/to/when rules (or
+ * suggested from the traffic seen); JWT issuers. Edits gather into one change, previewed as it
+ * grows (findings on their fields; the proxies that get a new snapshot), checked with the
+ * what-if before saving, and saved as one revision.
+ */
+export default function SecurityPage() {
+  const trpc = useTRPC();
+  const qc = useQueryClient();
+  const canEdit = useCan("operator");
+  const role = useRole();
+  const services = useQuery(trpc.services.list.queryOptions({}));
+  const namespaces = useMemo(() => [...new Set((services.data ?? []).map((s) => s.metadata.namespace))].sort(), [services.data]);
+  const [ns, setNs] = useState("");
+  const namespace = ns || namespaces.find((n) => n !== "trellis-system") || namespaces[0] || "";
+  const inNs = (services.data ?? []).filter((s) => s.metadata.namespace === namespace).map((s) => s.metadata.name).sort();
+  const list = useQuery({ ...trpc.resources.list.queryOptions({ namespace }), enabled: namespace !== "" });
+  const meshWide = useQuery(trpc.resources.list.queryOptions({ namespace: "trellis-system", kind: "PeerAuthentication" }));
+  const meshMode = ((meshWide.data?.items ?? []).find((r) => !(r.spec as { selector?: unknown }).selector)?.spec as { mode?: string } | undefined)?.mode ?? "PERMISSIVE";
+  const graph = useQuery({ ...trpc.graph.get.queryOptions({ kind: "service", windowSec: 300, namespaces: namespace ? [namespace] : [] }), enabled: namespace !== "", refetchInterval: 10_000 });
+
+  // The change being built: upserts and deletes by resource key.
+  const [upserts, setUpserts] = useState<Map<string, Res>>(new Map());
+  const [deletes, setDeletes] = useState<Set<string>>(new Set());
+  const [editing, setEditing] = useState<PolicyDraft | undefined>();
+  const [message, setMessage] = useState("");
+  const [saved, setSaved] = useState<number | undefined>();
+  const [suggestWindow, setSuggestWindow] = useState(600);
+  const [suggesting, setSuggesting] = useState(false);
+  useEffect(() => {
+    setUpserts(new Map());
+    setDeletes(new Set());
+    setEditing(undefined);
+  }, [namespace]);
+
+  const stored = (list.data?.items ?? []) as unknown as Res[];
+  const current = (k: string) => (deletes.has(k) ? undefined : (upserts.get(k) ?? stored.find((r) => key(r) === k)));
+  const stage = (r: Res) => {
+    setUpserts(new Map(upserts).set(key(r), r));
+    setDeletes(new Set([...deletes].filter((d) => d !== key(r))));
+  };
+  const unstage = (k: string) => {
+    const u = new Map(upserts);
+    u.delete(k);
+    setUpserts(u);
+    setDeletes(new Set([...deletes].filter((d) => d !== k)));
+  };
+  const remove = (k: string) => {
+    const u = new Map(upserts);
+    u.delete(k);
+    setUpserts(u);
+    if (stored.some((r) => key(r) === k)) setDeletes(new Set(deletes).add(k));
+  };
+
+  // The policy in the builder is part of the change as it is typed, so its preview is live.
+  const all = new Map(upserts);
+  if (editing) all.set(key(editing), editing as unknown as Res);
+  const change: Change | undefined = all.size || deletes.size ? { upserts: [...all.values()] as Upsert[], deletes: [...deletes].map((k) => ({ kind: k.split("/")[0] as never, namespace: k.split("/")[1]!, name: k.split("/")[2]! })) } : undefined;
+  const { preview, problems, pending } = usePreview(change);
+  const blocked = problems.some((p) => p.severity === "error");
+  const problemsOf = (k: string) => problems.filter((p) => p.resource === k || (p.resource === null && editing && key(editing) === k));
+
+  const suggest = useQuery({ ...trpc.security.suggest.queryOptions({ namespace, windowSec: suggestWindow }), enabled: suggesting && namespace !== "" });
+  useEffect(() => {
+    if (!suggesting || !suggest.data) return;
+    const u = new Map(upserts);
+    for (const p of suggest.data.policies) u.set(key(p as unknown as Res), p as unknown as Res);
+    setUpserts(u);
+    setSuggesting(false);
+  }, [suggest.data, suggesting]);
+
+  const write = useMutation(
+    trpc.resources.write.mutationOptions({
+      onSuccess: (r) => {
+        setSaved(r.revision);
+        setUpserts(new Map());
+        setDeletes(new Set());
+        setEditing(undefined);
+        setMessage("");
+        void qc.invalidateQueries({ queryKey: trpc.resources.list.queryKey() });
+      },
+    }),
+  );
+  const save = () => change && list.data && write.mutate({ ...change, baseRevision: preview?.baseRevision ?? list.data.revision, message: message || `security of ${namespace}` });
+
+  /** The PeerAuthentication selecting exactly `service` (undefined: the namespace-wide one), as the change would leave it. */
+  const peerAuth = (service?: string): Res | undefined => {
+    const all = new Map<string, Res>();
+    for (const r of stored) if (r.kind === "PeerAuthentication") all.set(key(r), r);
+    for (const [k, r] of upserts) if (r.kind === "PeerAuthentication") all.set(k, r);
+    for (const k of deletes) all.delete(k);
+    return [...all.values()].find((r) => {
+      const sel = r.spec.selector as { service?: string; matchLabels?: unknown } | undefined;
+      return sel?.service === service && sel?.matchLabels === undefined;
+    });
+  };
+  const setMode = (service: string | undefined, mode: string) => {
+    const existing = peerAuth(service);
+    const name = existing?.metadata.name ?? (service ? `${service}-mtls` : "default");
+    const k = `PeerAuthentication/${namespace}/${name}`;
+    if (mode === "") return remove(k);
+    stage({ kind: "PeerAuthentication", metadata: { name, namespace }, spec: { ...(existing?.spec ?? {}), ...(service ? { selector: { service } } : {}), mode } });
+  };
+  const nsMode = (peerAuth(undefined)?.spec.mode as string | undefined) ?? "";
+  const observed = (service: string) => graph.data?.nodes.find((n) => n.id === `svc:${namespace}/${service}`)?.inbound?.mtlsShare;
+  const policies = [...new Map([...stored, ...upserts.values()].filter((r) => r.kind === "AuthorizationPolicy").map((r) => [key(r), current(key(r))])).entries()].filter(([, r]) => r !== undefined) as [string, Res][];
+  const jwt = [...new Map([...stored, ...upserts.values()].filter((r) => r.kind === "RequestAuthentication").map((r) => [key(r), current(key(r))])).entries()].filter(([, r]) => r !== undefined) as [string, Res][];
+  const staged = [...upserts.keys(), ...deletes];
+
+  return (
+    <>
+      <h1 style={{ display: "flex", gap: 16, alignItems: "baseline" }}>
+        Security
+        <label style={{ fontSize: 14, fontWeight: 400 }}>
+          namespace{" "}
+          <select value={namespace} onChange={(e) => setNs(e.target.value)} aria-label="namespace" style={{ width: 160 }}>
+            {namespaces.map((n) => (
+              <option key={n}>{n}</option>
+            ))}
+          </select>
+        </label>
+      </h1>
+      {list.isError || services.isError ? (
+        <p className="error" role="alert">
+          {(list.error ?? services.error)?.message}
+        </p>
+      ) : null}
+      {/* Everything at once when the services, the namespace's resources and the role are in: nothing pops in and pushes the rest down. */}
+      {services.isPending || list.isPending || role === undefined ? (
+        <div className="skeleton" aria-busy="true" style={{ height: 400 }} />
+      ) : (
+      <>
+      {!canEdit ? <p className="panel muted">Viewers see the security settings; operators and admins change them.</p> : null}
+      <div style={{ display: "grid", gridTemplateColumns: "minmax(0, 1fr) minmax(0, 400px)", gap: 12, alignItems: "start" }}>
+        <div style={{ minWidth: 0 }}>
+          <section className="panel" data-testid="mtls" style={{ marginBottom: 12 }}>
+            <h2 style={{ fontSize: 15, marginTop: 0 }}>Mutual TLS</h2>
+            <table>
+              <thead>
+                <tr>
+                  <th>workloads</th>
+                  <th>mode</th>
+                  <th className="num">observed on mTLS (5 min)</th>
+                </tr>
+              </thead>
+              <tbody>
+                <tr data-testid={`mtls-${namespace}`}>
+                  <td>every workload in {namespace}</td>
+                  <td>
+                    <select aria-label={`mTLS mode of ${namespace}`} value={nsMode} disabled={!canEdit} onChange={(e) => setMode(undefined, e.target.value)}>
+                      <option value="">mesh default ({meshMode})</option>
+                      {MODES.map((m) => (
+                        <option key={m}>{m}</option>
+                      ))}
+                    </select>
+                  </td>
+                  <td />
+                </tr>
+                {inNs.map((s) => (
+                  <tr key={s} data-testid={`mtls-${namespace}-${s}`}>
+                    <td>{s}</td>
+                    <td>
+                      <select aria-label={`mTLS mode of ${s}`} value={(peerAuth(s)?.spec.mode as string | undefined) ?? ""} disabled={!canEdit} onChange={(e) => setMode(s, e.target.value)}>
+                        <option value="">as the namespace</option>
+                        {MODES.map((m) => (
+                          <option key={m}>{m}</option>
+                        ))}
+                      </select>
+                    </td>
+                    <td className="num">{graph.isPending ? "…" : pct(observed(s))}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+            <Problems list={problems.filter((p) => p.resource?.startsWith("PeerAuthentication/"))} />
+          </section>
+
+          <section className="panel" data-testid="authz" style={{ marginBottom: 12 }}>
+            <h2 style={{ fontSize: 15, marginTop: 0 }}>Authorization policies</h2>
+            {policies.length === 0 ? <p className="muted">None: every authenticated call is allowed.</p> : null}
+            <ul>
+              {policies.map(([k, p]) => (
+                <li key={k} data-testid={`policy-${p.metadata.name}`}>
+                  <strong>{p.metadata.name}</strong> <span className="muted">{String(p.spec.action ?? "ALLOW")} · {(p.spec.selector as { service?: string } | undefined)?.service ?? "every workload"} · {(p.spec.rules as unknown[] | undefined)?.length ?? 0} rules{upserts.has(k) ? " · edited" : ""}</span>{" "}
+                  {canEdit ? (
+                    <>
+                      <button type="button" className="secondary" onClick={() => setEditing(structuredClone(p) as unknown as PolicyDraft)}>
+                        Edit
+                      </button>{" "}
+                      <button type="button" className="secondary" onClick={() => remove(k)}>
+                        Delete
+                      </button>
+                    </>
+                  ) : null}
+                </li>
+              ))}
+            </ul>
+            {canEdit ? (
+              <div className="form-row">
+                <button type="button" className="secondary" onClick={() => setEditing({ kind: "AuthorizationPolicy", metadata: { name: `policy-${policies.length + 1}`, namespace }, spec: { action: "ALLOW", rules: [{}] } as never })}>
+                  New policy
+                </button>
+                <label>
+                  suggest from traffic of the last
+                  <select value={suggestWindow} onChange={(e) => setSuggestWindow(Number(e.target.value))}>
+                    <option value={300}>5 min</option>
+                    <option value={600}>10 min</option>
+                    <option value={3600}>1 h</option>
+                  </select>
+                </label>
+                <button type="button" className="secondary" onClick={() => setSuggesting(true)} disabled={suggesting}>
+                  Suggest policies
+                </button>
+              </div>
+            ) : null}
+            {suggest.data && !suggesting ? (
+              <div data-testid="suggest-notes">
+                <p className="muted">
+                  {suggest.data.policies.length} policies suggested from {suggest.data.windowSec / 60} min of traffic and added to the change below; review them in the preview.
+                </p>
+                {suggest.data.notes.map((n, i) => (
+                  <p key={i} className="finding warning">
+                    ▲ {n}
+                  </p>
+                ))}
+              </div>
+            ) : null}
+            {suggest.isError ? <p className="error">{suggest.error.message}</p> : null}
+            {editing ? (
+              <>
+                <PolicyBuilder policy={editing} services={inNs} problems={problemsOf(key(editing))} onChange={setEditing} disabled={!canEdit} />
+                <div className="form-row">
+                  <button
+                    type="button"
+                    onClick={() => {
+                      stage(editing as unknown as Res);
+                      setEditing(undefined);
+                    }}
+                  >
+                    Keep in the change
+                  </button>
+                  <button type="button" className="secondary" onClick={() => setEditing(undefined)}>
+                    Close without it
+                  </button>
+                </div>
+              </>
+            ) : null}
+          </section>
+
+          <section className="panel" data-testid="jwt" style={{ marginBottom: 12 }}>
+            <h2 style={{ fontSize: 15, marginTop: 0 }}>JWT (RequestAuthentication)</h2>
+            {jwt.length === 0 ? <p className="muted">No issuer accepted: requests with a token are refused, without one they pass.</p> : null}
+            {jwt.map(([k, r]) => {
+              const rules = (r.spec.jwtRules as { issuer: string; jwksUri?: string; jwks?: string; audiences?: string[] }[]) ?? [];
+              const setRule = (patch: Record<string, unknown>) => stage({ ...r, spec: { ...r.spec, jwtRules: [{ ...rules[0], ...patch }, ...rules.slice(1)] } });
+              return (
+                <div key={k} className="form-row" data-testid={`jwt-${r.metadata.name}`}>
+                  <strong>{r.metadata.name}</strong>
+                  <span className="muted">{(r.spec.selector as { service?: string } | undefined)?.service ?? "every workload"}</span>
+                  <label>
+                    issuer
+                    <input value={rules[0]?.issuer ?? ""} disabled={!canEdit} onChange={(e) => setRule({ issuer: e.target.value })} size={22} />
+                  </label>
+                  <label>
+                    JWKS URL
+                    <input value={rules[0]?.jwksUri ?? (rules[0]?.jwks ? "(inline keys)" : "")} disabled={!canEdit || rules[0]?.jwks !== undefined} onChange={(e) => setRule({ jwksUri: e.target.value || undefined })} size={24} />
+                  </label>
+                  <label>
+                    audiences
+                    <input value={(rules[0]?.audiences ?? []).join(", ")} disabled={!canEdit} onChange={(e) => setRule({ audiences: e.target.value.split(",").map((x) => x.trim()).filter(Boolean).length ? e.target.value.split(",").map((x) => x.trim()).filter(Boolean) : undefined })} size={14} />
+                  </label>
+                  {canEdit ? (
+                    <button type="button" className="secondary" onClick={() => remove(k)}>
+                      Delete
+                    </button>
+                  ) : null}
+                  <Problems list={problems.filter((p) => p.resource === k)} />
+                </div>
+              );
+            })}
+            {canEdit ? (
+              <button type="button" className="secondary" onClick={() => stage({ kind: "RequestAuthentication", metadata: { name: `jwt-${jwt.length + 1}`, namespace }, spec: { jwtRules: [{ issuer: "https://issuer.example", jwksUri: "https://issuer.example/.well-known/jwks.json" }] } })}>
+                Add an issuer
+              </button>
+            ) : null}
+          </section>
+
+          {canEdit ? (
+            <section className="panel" data-testid="security-change">
+              <h2 style={{ fontSize: 15, marginTop: 0 }}>Change</h2>
+              {staged.length === 0 && !editing ? <p className="muted">Nothing changed yet.</p> : null}
+              <ul>
+                {[...upserts.keys()].map((k) => (
+                  <li key={k}>
+                    {stored.some((r) => key(r) === k) ? "update" : "create"} {k}{" "}
+                    <button type="button" className="secondary" onClick={() => unstage(k)}>
+                      Undo
+                    </button>
+                  </li>
+                ))}
+                {[...deletes].map((k) => (
+                  <li key={k}>
+                    delete {k}{" "}
+                    <button type="button" className="secondary" onClick={() => unstage(k)}>
+                      Undo
+                    </button>
+                  </li>
+                ))}
+                {editing ? <li className="muted">editing {key(editing)} (in the preview)</li> : null}
+              </ul>
+              <Problems list={problems.filter((p) => p.resource === null && !editing)} />
+              <div className="form-row">
+                <label style={{ flex: 1 }}>
+                  message
+                  <input name="message" value={message} onChange={(e) => setMessage(e.target.value)} placeholder={`security of ${namespace}`} />
+                </label>
+                <button type="button" data-testid="save" onClick={save} disabled={!change || blocked || pending || write.isPending}>
+                  Save
+                </button>
+              </div>
+              <p role="status" data-testid="save-status" className={write.isError ? "error" : "muted"} style={{ minHeight: "1.4em", margin: 0 }}>
+                {write.isError ? write.error.message : blocked ? "Fix the errors to save." : saved !== undefined && !change ? `Saved as revision ${saved}.` : change ? "Unsaved changes." : ""}
+              </p>
+            </section>
+          ) : null}
+        </div>
+        <div style={{ minWidth: 0, position: "sticky", top: 12, maxHeight: "calc(100vh - 24px)", overflow: "auto" }}>
+          <BlastRadius preview={preview} pending={pending} />
+        </div>
+        <div style={{ minWidth: 0, gridColumn: "1 / -1" }}>
+          <WhatIfBox defaultAuthority={inNs[0] ? `${inNs[0]}.${namespace}` : ""} change={change} namespace={namespace} />
+        </div>
+      </div>
+      </>
+      )}
+    </>
+  );
+}
