@@ -9,7 +9,8 @@ import { PgChangeBus } from "./changes/pg-change-bus";
 import type { ChangeBus } from "./changes/change-bus";
 import { openDatabase, type Database } from "./db/open-database";
 import { ConfigDiscoveryServer } from "./distribution";
-import { whatIf } from "./whatif/what-if";
+import { authzImpact, whatIf } from "./whatif/what-if";
+import type { FlowImpact, SampledOperation } from "./whatif/what-if";
 import { CanaryController } from "./canary/canary-controller";
 import type { EndpointRegistry, ProxySyncStatus } from "./distribution/ports";
 import type { Env } from "./env";
@@ -123,7 +124,7 @@ export async function startControlPlane(env: Env, log: Logger): Promise<ControlP
     store,
     replicaId,
     endpoints: { list: (f) => endpointRepo.list(f ?? {}) },
-    proxies: { status: (f) => proxyStatus(statusRepo, distribution, f ?? {}), configDump: (id) => distribution.dump(id), preview: (u, d) => distribution.preview(u, d), whatIf: async (req, change) => whatIf(await distribution.compileState(), req, change) },
+    proxies: { status: (f) => proxyStatus(statusRepo, distribution, f ?? {}), configDump: (id) => distribution.dump(id), preview: (u, d) => distribution.preview(u, d), whatIf: async (req, change) => whatIf(await distribution.compileState(), req, change), impact: (change, windowSec) => impactOf(distribution, graphs, traces, change, windowSec) },
     tap,
     telemetry: graphs,
     traces,
@@ -175,6 +176,19 @@ export async function startControlPlane(env: Env, log: Logger): Promise<ControlP
       await db.close();
     },
   };
+}
+
+/** The change's effect on the last `windowSec` of calls: flows from the live window, requests sampled from each destination's traces. */
+async function impactOf(distribution: ConfigDiscoveryServer, graphs: GraphService, traces: TraceService, change: Parameters<typeof authzImpact>[1], windowSec: number): Promise<FlowImpact[]> {
+  const state = await distribution.compileState();
+  const flows = graphs.flows(windowSec);
+  const since = new Date(Date.now() - windowSec * 1000);
+  const byDestination = new Map<string, (SampledOperation & { caller: string })[]>();
+  for (const f of flows) {
+    const k = `${f.dstNamespace}/${f.dstService}`;
+    if (!byDestination.has(k) && f.dstService) byDestination.set(k, await traces.store.operations({ namespace: f.dstNamespace, service: f.dstService, since, limit: 200 }));
+  }
+  return authzImpact(state, change, flows, (f) => (byDestination.get(`${f.dstNamespace}/${f.dstService}`) ?? []).filter((o) => o.caller === f.srcService).slice(0, 20));
 }
 
 /** Statuses from the shared table, with this replica's in-memory view (fresher) on top. */

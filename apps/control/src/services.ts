@@ -6,7 +6,7 @@ import type { JoinTokens } from "./ca/join-tokens";
 import type { WorkloadCertificates } from "./ca/workload-certificates";
 import type { ProxySyncStatus } from "./distribution/ports";
 import type { ChangePreview } from "./distribution/preview";
-import type { WhatIfAnswer, WhatIfRequest } from "./whatif/what-if";
+import type { FlowImpact, WhatIfAnswer, WhatIfRequest } from "./whatif/what-if";
 import type { ResourceStore } from "./revisions/store";
 import type { GraphService } from "./telemetry/graph-service";
 import type { TapService } from "./telemetry/tap/tap-hub";
@@ -26,6 +26,8 @@ export interface ControlServices {
     preview(upserts: readonly Resource[], deletes: readonly ResourceRef[]): Promise<ChangePreview>;
     /** Where a described request would go and whether it would be let in, now or after a change. */
     whatIf(req: WhatIfRequest, change?: { upserts: readonly Resource[]; deletes: readonly ResourceRef[] }): Promise<WhatIfAnswer>;
+    /** What a change would do to the calls of the last `windowSec` (telemetry flows, trace samples). */
+    impact(change: { upserts: readonly Resource[]; deletes: readonly ResourceRef[] }, windowSec: number): Promise<FlowImpact[]>;
   };
   replicaId: string;
   /** The live window: graph, golden signals, ingest stats. */

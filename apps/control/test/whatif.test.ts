@@ -122,3 +122,27 @@ describe("what-if", () => {
     assert.match(m.message, /method/);
   });
 });
+
+describe("what a change would do to recent traffic", () => {
+  test("flows are run through the destination's decision before and after, with their sampled requests", async () => {
+    const { authzImpact } = await import("../src/whatif/what-if");
+    const ep = (workload: string, service: string, version = "v1") => ({ id: `${ns}/${workload}`, workload, service, namespace: ns, address: "10.0.0.1", inboundPort: 15006, ports: [{ name: "http", port: 9080, protocol: "http" as const }], labels: { version }, sidecar: true, proxyVersion: "0.1.0" });
+    const state = { revision: 1, resources, endpoints: [ep("productpage-1", "productpage"), ep("reviews-v1", "reviews"), ep("reviews-v2", "reviews", "v2"), ep("ratings-1", "ratings")], trust: { trustDomain: "cluster.local", bundlePem: "-----BEGIN CERTIFICATE-----\nx\n-----END CERTIFICATE-----" } };
+    const flow = (src: string, srcWorkload: string, dst: string, requests: number) => ({ srcNamespace: ns, srcService: src, srcWorkload, dstNamespace: ns, dstService: dst, requests });
+    const deny = { kind: "AuthorizationPolicy", metadata: meta("reviews-writes"), spec: { selector: { service: "reviews" }, action: "DENY", rules: [{ to: [{ operation: { methods: ["POST"] } }] }] } } as Resource;
+    const samples = (f: { srcService: string; dstService: string }) =>
+      f.dstService === "reviews" && f.srcService === "productpage" ? [{ method: "GET", path: "/reviews/1", count: 40 }, { method: "POST", path: "/reviews/1", count: 3 }] : [];
+    const impact = authzImpact(state as never, { upserts: [deny], deletes: [] }, [flow("reviews", "reviews-v2", "ratings", 50), flow("productpage", "productpage-1", "reviews", 43), flow("", "", "reviews", 2)], samples);
+    assert.deepEqual(impact.map((i) => [i.source, i.destination, i.verdict, i.sampled]), [
+      ["shop/productpage", "shop/reviews", "partly denied", true],
+      ["shop/reviews", "shop/ratings", "unchanged", false],
+      ["unknown (no sidecar)", "shop/reviews", "unchanged", false],
+    ]);
+    const post = impact[0]!.checked.find((c) => c.method === "POST")!;
+    assert.deepEqual([post.now, post.after, post.count], [true, false, 3]);
+    assert.match(post.reason, /denied by AuthorizationPolicy\/shop\/reviews-writes/);
+    // Removing the policy that lets reviews call ratings: that flow would be newly denied.
+    const open = authzImpact(state as never, { upserts: [], deletes: [{ kind: "AuthorizationPolicy", namespace: ns, name: "ratings" }] }, [flow("productpage", "productpage-1", "ratings", 5)], () => []);
+    assert.equal(open[0]!.verdict, "newly allowed", "productpage was denied by the ALLOW list; without it, it gets in");
+  });
+});

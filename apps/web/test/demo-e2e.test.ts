@@ -388,6 +388,11 @@ describe("the dashboard on the running demo, in Chromium", { timeout: 420_000 },
     await answer.filter({ hasText: "denied" }).waitFor();
     assert.match(await answer.innerText(), /403[\s\S]*denied by AuthorizationPolicy\/bookinfo\/deny-details/);
     await shoot("security");
+    // And on the traffic of the last minutes: productpage's calls to details would now be refused.
+    await page.getByTestId("traffic-impact").getByRole("button", { name: "Check the change" }).click();
+    const flow = page.getByTestId("flow-bookinfo/productpage>bookinfo/details");
+    await flow.waitFor({ timeout: 10_000 });
+    assert.match(await flow.innerText(), /newly denied[\s\S]*GET \/details\/0[\s\S]*refused — denied by AuthorizationPolicy\/bookinfo\/deny-details/);
     // Without the edit, the same request is allowed: nothing was saved yet.
     await whatIf.getByLabel("with the unsaved edit").uncheck();
     await whatIf.getByRole("button", { name: "Evaluate" }).click();

@@ -115,6 +115,20 @@ export class GraphService {
     return new Map([...sums].map(([version, s]) => [version, requestSignals(s, seconds)]));
   }
 
+  /**
+   * Request counts per caller → service over the last `seconds`, as the destinations' proxies
+   * recorded them (where authorization is decided), with the 4xx share among them.
+   */
+  flows(seconds: number): { srcNamespace: string; srcService: string; srcWorkload: string; dstNamespace: string; dstService: string; requests: number; denied: number }[] {
+    const to = this.live.window.lastCompleteSecond + 1;
+    const sums = aggregate(this.live.window, { fromSec: to - seconds, toSec: to }, (k) => (k.reporter === "destination" && (k.kind === "http" || k.kind === "grpc") ? [k.srcNamespace, k.srcService, k.srcWorkload, k.dstNamespace, k.dstService].join("|") : undefined));
+    return [...sums].map(([key, s]) => {
+      const [srcNamespace, srcService, srcWorkload, dstNamespace, dstService] = key.split("|") as [string, string, string, string, string];
+      const sig = requestSignals(s, seconds);
+      return { srcNamespace, srcService, srcWorkload, dstNamespace, dstService, requests: sig.requests, denied: sig.byClass[4] ?? 0 };
+    });
+  }
+
   private async prepareHistory(fromSec: number, toSec: number): Promise<void> {
     await this.history?.prepare?.({ fromSec, toSec });
   }

@@ -5,6 +5,8 @@ import Link from "next/link";
 import { useEffect, useState } from "react";
 import { useCan } from "../lib/me";
 import { useTRPC } from "../lib/trpc";
+import { Problems, usePreview } from "./change-preview";
+import type { Change } from "./change-preview";
 import { WeightsEditor } from "./weights-editor";
 
 interface RouteResource {
@@ -30,12 +32,17 @@ export function SplitHandles({ namespace, service }: { namespace: string; servic
   const [weights, setWeights] = useState<number[]>(stored);
   useEffect(() => setWeights(stored), [stored.join()]);
   const write = useMutation(trpc.resources.write.mutationOptions({ onSuccess: () => void qc.invalidateQueries({ queryKey: trpc.resources.list.queryKey() }) }));
-  if (!rule || !route || !list.data) return null;
   const dirty = weights.join() !== stored.join();
+  const edited = route && rule && dirty ? { ...route, spec: { ...route.spec, http: route.spec.http.map((r, i) => (i === ruleIndex ? { ...r, route: r.route.map((d, j) => ({ ...d, weight: weights[j]! })) } : r)) } } : undefined;
+  // The same preview as the full editor: findings (errors block saving) and the proxies reached.
+  const change: Change | undefined = edited ? { upserts: [edited as never], deletes: [] } : undefined;
+  const { preview, problems, pending } = usePreview(change);
+  if (!rule || !route || !list.data) return null;
   const save = () => {
-    const http = route.spec.http.map((r, i) => (i === ruleIndex ? { ...r, route: r.route.map((d, j) => ({ ...d, weight: weights[j]! })) } : r));
-    write.mutate({ baseRevision: list.data.revision, upserts: [{ ...route, spec: { ...route.spec, http } } as never], message: `${service}: split ${rule.route.map((d, j) => `${d.destination.subset ?? d.destination.host} ${weights[j]}`).join(" / ")}` });
+    if (!edited) return;
+    write.mutate({ baseRevision: preview?.baseRevision ?? list.data.revision, upserts: [edited as never], message: `${service}: split ${rule.route.map((d, j) => `${d.destination.subset ?? d.destination.host} ${weights[j]}`).join(" / ")}` });
   };
+  const blocked = problems.some((p) => p.severity === "error");
   return (
     <div data-testid="split-handles" style={{ borderTop: "1px solid var(--line)", marginTop: 10, paddingTop: 8 }}>
       <h3 style={{ fontSize: 14, margin: "0 0 6px" }}>
@@ -44,14 +51,16 @@ export function SplitHandles({ namespace, service }: { namespace: string; servic
       <WeightsEditor testId="split-weights" labels={rule.route.map((d) => d.destination.subset ?? d.destination.host)} weights={weights} disabled={!canEdit} onChange={setWeights} />
       {canEdit ? (
         <div style={{ display: "flex", gap: 8, marginTop: 6, alignItems: "center" }}>
-          <button type="button" disabled={!dirty || write.isPending} onClick={save}>
+          <button type="button" disabled={!dirty || blocked || pending || write.isPending} onClick={save}>
             Save split
           </button>
+          {dirty && preview ? <span className="muted" style={{ fontSize: 13 }}>{preview.changed.length} of {preview.proxies} proxies get a new snapshot</span> : null}
           <span role="status" className={write.isError ? "error" : "muted"} style={{ fontSize: 13 }}>
             {write.isError ? write.error.message : write.isSuccess && !dirty ? `saved as revision ${write.data.revision}` : ""}
           </span>
         </div>
       ) : null}
+      {dirty ? <Problems list={problems} /> : null}
       <p style={{ margin: "6px 0 0", fontSize: 13 }}>
         <Link href={`/services/${namespace}/${service}/traffic`}>full traffic editor, with preview and what-if</Link>
       </p>

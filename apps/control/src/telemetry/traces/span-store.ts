@@ -78,6 +78,22 @@ export class SpanStore {
   }
 
   /** The most recent traces with a span matching every filter, newest first. */
+  /**
+   * The (method, path) pairs of recent server spans recorded by a service's proxies, with the
+   * calling service (`trellis.peer.service`), most frequent first: sampled requests of the
+   * window, for checking what an authorization change would do to them.
+   */
+  async operations(q: { namespace: string; service: string; since: Date; limit: number }): Promise<{ caller: string; method: string; path: string; count: number }[]> {
+    const rows = await this.db.sql<{ caller: string | null; method: string | null; path: string | null; count: string | number }>(
+      `SELECT attributes->>'trellis.peer.service' AS caller, attributes->>'http.request.method' AS method, attributes->>'url.path' AS path, count(*) AS count
+         FROM spans
+        WHERE service = $1 AND namespace = $2 AND kind = 2 AND start_time >= $3::timestamptz AT TIME ZONE 'UTC'
+        GROUP BY 1, 2, 3 ORDER BY 4 DESC LIMIT $4`,
+      [q.service, q.namespace, q.since.toISOString(), q.limit],
+    );
+    return rows.filter((r) => r.method && r.path).map((r) => ({ caller: r.caller ?? "", method: r.method!, path: r.path!, count: Number(r.count) }));
+  }
+
   async search(q: TraceQuery): Promise<TraceSummary[]> {
     const params: unknown[] = [];
     const p = (v: unknown) => (params.push(v), `$${params.length}`);

@@ -38,4 +38,10 @@ export const whatIfRouter = router({
       throw err;
     }
   }),
+  /**
+   * What a change would do to the calls of the last `windowSec`: each flow seen (caller →
+   * service) through the destination's inbound decision before and after, with requests
+   * sampled from its traces (method, path); flows the change would deny come first.
+   */
+  impact: viewerProcedure.input(z.object({ change: ChangeInputSchema, windowSec: z.number().int().min(10).max(86_400).default(600) }).strict()).mutation(({ ctx, input }) => ctx.proxies.impact(input.change, input.windowSec)),
 });

@@ -4,6 +4,7 @@ import { useEffect, useMemo, useState } from "react";
 import { BlastRadius, Problems, usePreview } from "../../components/change-preview";
 import type { Change } from "../../components/change-preview";
 import { PolicyBuilder } from "../../components/policy-builder";
+import { TrafficImpact } from "../../components/traffic-impact";
 import type { PolicyDraft } from "../../components/policy-builder";
 import { WhatIfBox } from "../../components/what-if-box";
 import { pct } from "../../lib/format";
@@ -348,6 +349,7 @@ export default function SecurityPage() {
         </div>
         <div style={{ minWidth: 0, position: "sticky", top: 12, maxHeight: "calc(100vh - 24px)", overflow: "auto" }}>
           <BlastRadius preview={preview} pending={pending} />
+          <TrafficImpact change={change} />
         </div>
         <div style={{ minWidth: 0, gridColumn: "1 / -1" }}>
           <WhatIfBox defaultAuthority={inNs[0] ? `${inNs[0]}.${namespace}` : ""} change={change} namespace={namespace} />
