@@ -94,6 +94,36 @@ describe("canary automation", () => {
     assert.equal(held.steps.at(-1)!.decision, "hold");
     assert.match(held.reason, /5 canary requests in 30 s, fewer than 20/);
     assert.deepEqual(await weights(), [75, 25]);
+    // Waiting again does not grow the log: one hold step stands for the wait.
+    await canaries.tick(later(62));
+    assert.deepEqual((await canaries.get(run.id)).steps.map((s) => s.decision), ["start", "hold"]);
+  });
+
+  test("a decision made on an older revision is not written: an edit in between makes it decide again", async () => {
+    const run = await canaries.begin(start);
+    figures = new Map([["v1", sig(300, 0, 100)], ["v2", sig(100, 0, 100)]]);
+    const decidedOn = await store.head();
+    const edit = { kind: "Service", metadata: { name: "other", namespace: ns }, spec: { ports: [{ name: "http", port: 9080, protocol: "http" }] } } as Resource;
+    await store.apply({ upserts: [edit], baseRevision: decidedOn, author: "olive", message: "meanwhile" });
+    // A controller whose decision read happened before that edit (the real store underneath;
+    // only the revision its snapshot reports is the older one, as in a real race).
+    const racing = new CanaryController({ db, store: { snapshot: async () => ({ ...(await store.snapshot()), revision: decidedOn }), head: () => store.head(), apply: (i: never) => store.apply(i) } as never, signals: () => figures, log: silentLogger });
+    await racing.tick(later(31));
+    assert.deepEqual(await weights(), [75, 25], "nothing written on the stale decision");
+    assert.equal((await canaries.get(run.id)).steps.length, 1);
+    // Deciding again on the current revision goes ahead.
+    await canaries.tick(later(31));
+    assert.deepEqual(await weights(), [50, 50]);
+  });
+
+  test("aborting a canary whose route is gone still ends it", async () => {
+    const run = await canaries.begin(start);
+    const head = await store.head();
+    await store.apply({ deletes: [{ kind: "Route", namespace: ns, name: "reviews" }], baseRevision: head, author: "olive", message: "route gone" });
+    const r = await canaries.abort(run.id, "olive");
+    assert.equal(r.state, "aborted");
+    assert.match(r.reason, /weights left as they are: Route\/shop\/reviews does not exist/);
+    await store.apply({ upserts: [resources[2]!], baseRevision: await store.head(), author: "olive", message: "route back" });
   });
 
   test("an error rate above the stable one's by more than the margin rolls it back by itself", async () => {

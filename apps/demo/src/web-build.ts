@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 
 /**
@@ -43,10 +43,26 @@ export async function ensureWebBuild(webDir: string, nextBin: string, onBuild?: 
       try {
         owner = Number(readFileSync(path.join(lock, "pid"), "utf8"));
       } catch {
-        // just created: its owner is writing the pid
+        // just created (its owner is writing the pid), or its owner died before it could
       }
-      if (Number.isInteger(owner) && owner > 0 && !alive(owner)) rmSync(lock, { recursive: true, force: true });
-      else if (Date.now() > deadline) throw new Error(`another process (pid ${owner}) has been building the dashboard for too long (lock ${lock})`);
+      let age = 0;
+      try {
+        age = Date.now() - statSync(lock).mtimeMs;
+      } catch {
+        continue; // gone meanwhile: try to take it
+      }
+      const stale = Number.isInteger(owner) && owner > 0 ? !alive(owner) : age > 10_000;
+      if (stale) {
+        // Moved aside first: of several processes finding it stale, one wins the rename, and
+        // none removes a lock another has just taken.
+        try {
+          const aside = `${lock}.stale-${process.pid}-${Date.now()}`;
+          renameSync(lock, aside);
+          rmSync(aside, { recursive: true, force: true });
+        } catch {
+          // another process moved it first
+        }
+      } else if (Date.now() > deadline) throw new Error(`another process (pid ${owner}) has been building the dashboard for too long (lock ${lock})`);
       else await new Promise((r) => setTimeout(r, 500));
     }
   }

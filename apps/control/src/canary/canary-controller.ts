@@ -89,6 +89,8 @@ export interface CanaryStartInput {
 }
 
 export class CanaryError extends Error {}
+/** The config changed between a step's decision and its write: decide again. */
+class MovedOn extends Error {}
 
 interface Row {
   id: string;
@@ -168,7 +170,8 @@ export class CanaryController {
   }
 
   async list(): Promise<CanaryRun[]> {
-    return (await this.deps.db.sql<Row>("SELECT * FROM canary_runs ORDER BY created_at DESC LIMIT 100")).map(fromRow);
+    // The latest 50 steps of each (get has them all): the dashboard polls this every second.
+    return (await this.deps.db.sql<Row>("SELECT * FROM canary_runs ORDER BY created_at DESC LIMIT 100")).map(fromRow).map((r) => ({ ...r, steps: r.steps.slice(-50) }));
   }
 
   async get(id: string): Promise<CanaryRun> {
@@ -212,8 +215,15 @@ export class CanaryController {
   async abort(id: string, author: string): Promise<CanaryRun> {
     const run = await this.get(id);
     if (run.state !== "running" && run.state !== "paused") throw new CanaryError(`canary ${id} is ${run.state}: nothing to abort`);
-    const revision = await this.setWeight(run, 0, `canary ${run.canarySubset} of ${run.host} aborted by ${author}: all to ${run.stableSubset}`);
-    return this.transition(id, ["running", "paused"], "aborted", { decision: "abort", reason: `aborted by ${author}`, weight: 0, revision });
+    let revision: number | null = null;
+    let note = "";
+    try {
+      revision = await this.setWeight(run, 0, `canary ${run.canarySubset} of ${run.host} aborted by ${author}: all to ${run.stableSubset}`);
+    } catch (err) {
+      if (!(err instanceof CanaryError)) throw err;
+      note = ` (weights left as they are: ${err.message})`; // the route changed or is gone: nothing to move back
+    }
+    return this.transition(id, ["running", "paused"], "aborted", { decision: "abort", reason: `aborted by ${author}${note}`, weight: 0, revision });
   }
 
   /** One pass over the runs that are due. */
@@ -223,7 +233,9 @@ export class CanaryController {
   }
 
   private async check(run: CanaryRun, now: Date): Promise<void> {
-    const { resources } = await this.deps.store.snapshot();
+    // The decision is made on this revision; the weights are written against it, so a change
+    // since (an abort's weights, an operator's edit of the route) conflicts instead of being overwritten.
+    const { revision: base, resources } = await this.deps.store.snapshot();
     let stableVersion: string;
     let canaryVersion: string;
     try {
@@ -234,7 +246,8 @@ export class CanaryController {
       await this.finish(run, "aborted", { at: now.toISOString(), decision: "abort", weight: run.weight, canary: null, stable: null, reason: `the route changed under the canary: ${(err as Error).message}`, revision: null });
       return;
     }
-    const signals = this.deps.signals(run.namespace, run.host.split(".")[0]!, run.intervalSec);
+    const [hostService, hostNamespace] = run.host.split(".") as [string, string];
+    const signals = this.deps.signals(hostNamespace, hostService, run.intervalSec);
     const canary = figures(signals.get(canaryVersion));
     const stable = figures(signals.get(stableVersion));
     const step = (decision: CanaryStep["decision"], weight: number, reason: string, revision: number | null = null): CanaryStep => ({ at: now.toISOString(), decision, weight, canary, stable, reason, revision });
@@ -245,14 +258,14 @@ export class CanaryController {
     }
     const failed = this.failedGate(run.gates, canary, stable);
     if (failed) {
-      const revision = await this.setWeight(run, 0, `canary ${run.canarySubset} of ${run.host} rolled back: ${failed}`).catch((err) => this.skipOnConflict(err));
+      const revision = await this.setWeight(run, 0, `canary ${run.canarySubset} of ${run.host} rolled back: ${failed}`, base).catch((err) => this.skipOnConflict(err));
       if (revision === undefined) return;
       await this.finish(run, "rolled_back", step("rollback", 0, failed, revision));
       this.deps.log.warn("canary rolled back", { id: run.id, reason: failed });
       return;
     }
     const next = Math.min(100, run.weight + run.stepPercent);
-    const revision = await this.setWeight(run, next, `canary ${run.canarySubset} of ${run.host}: ${next} % (gates held: errors ${canary.errorRate} % vs ${stable?.errorRate ?? 0} %, p99 ${canary.p99 ?? "–"} vs ${stable?.p99 ?? "–"} ms)`).catch((err) => this.skipOnConflict(err));
+    const revision = await this.setWeight(run, next, `canary ${run.canarySubset} of ${run.host}: ${next} % (gates held: errors ${canary.errorRate} % vs ${stable?.errorRate ?? 0} %, p99 ${canary.p99 ?? "–"} vs ${stable?.p99 ?? "–"} ms)`, base).catch((err) => this.skipOnConflict(err));
     if (revision === undefined) return;
     if (next >= 100) await this.finish(run, "succeeded", step("succeed", 100, `every request on ${run.canarySubset}`, revision));
     else await this.record(run, step("advance", next, "gates held", revision), "running", next, now);
@@ -267,12 +280,17 @@ export class CanaryController {
   }
 
   private skipOnConflict(err: unknown): undefined {
-    if (err instanceof ConflictError) return undefined; // another replica (or an operator) wrote first: decide again next tick
+    if (err instanceof ConflictError || err instanceof MovedOn) return undefined; // another replica (or an operator) wrote first: decide again next tick
     throw err;
   }
 
-  private async setWeight(run: CanaryRun, weight: number, message: string): Promise<number | null> {
-    const { revision, resources } = await this.deps.store.snapshot();
+  /** Writes the weights on the route as of `base` (default: the head now, for an operator's abort, which must win). */
+  private async setWeight(run: CanaryRun, weight: number, message: string, base?: number): Promise<number | null> {
+    const { revision, resources } = base === undefined ? await this.deps.store.snapshot() : { revision: base, resources: (await this.deps.store.snapshot()).resources };
+    if (base !== undefined && (await this.deps.store.head()) !== base) {
+      // Something was written since the decision; whether it touched this route the write would tell, but deciding again is simpler and as quick.
+      throw new MovedOn(`the config moved on from revision ${base} while canary ${run.id} decided`);
+    }
     const { route } = this.locate(resources, run.namespace, run.route, run.stableSubset, run.canarySubset, run.ruleIndex);
     return this.writeWeights(route, run.ruleIndex, run.host, run.stableSubset, run.canarySubset, weight, revision, `canary/${run.id}`, message);
   }
@@ -283,10 +301,16 @@ export class CanaryController {
     return r.created ? r.revision : null;
   }
 
+  /** The steps with `step` added; a hold after a hold replaces it, so a run waiting for traffic does not grow its log every interval. */
+  private withStep(run: CanaryRun, step: CanaryStep): CanaryStep[] {
+    const last = run.steps.at(-1);
+    return step.decision === "hold" && last?.decision === "hold" ? [...run.steps.slice(0, -1), step] : [...run.steps, step];
+  }
+
   /** Appends a step and moves the clock, unless the run changed meanwhile. */
   private async record(run: CanaryRun, step: CanaryStep, state: CanaryState, weight: number, now: Date): Promise<void> {
-    await this.deps.db.sql("UPDATE canary_runs SET steps = $1, state = $2, weight = $3, reason = $4, updated_at = $5, next_step_at = $6 WHERE id = $7 AND updated_at = $8", [
-      JSON.stringify([...run.steps, step]),
+    const rows = await this.deps.db.sql("UPDATE canary_runs SET steps = $1, state = $2, weight = $3, reason = $4, updated_at = $5, next_step_at = $6 WHERE id = $7 AND updated_at = $8 RETURNING id", [
+      JSON.stringify(this.withStep(run, step)),
       state,
       weight,
       step.decision === "hold" ? step.reason : "",
@@ -295,10 +319,23 @@ export class CanaryController {
       run.id,
       run.updatedAt,
     ]);
+    if (rows.length === 0) await this.reconcile(run.id, step);
   }
 
   private async finish(run: CanaryRun, state: CanaryState, step: CanaryStep): Promise<void> {
-    await this.deps.db.sql("UPDATE canary_runs SET steps = $1, state = $2, weight = $3, reason = $4, updated_at = $5 WHERE id = $6 AND updated_at = $7", [JSON.stringify([...run.steps, step]), state, step.weight, step.reason, new Date(), run.id, run.updatedAt]);
+    const rows = await this.deps.db.sql("UPDATE canary_runs SET steps = $1, state = $2, weight = $3, reason = $4, updated_at = $5 WHERE id = $6 AND updated_at = $7 RETURNING id", [JSON.stringify(this.withStep(run, step)), state, step.weight, step.reason, new Date(), run.id, run.updatedAt]);
+    if (rows.length === 0) await this.reconcile(run.id, step);
+  }
+
+  /**
+   * The run changed (paused by an operator) between this step's decision and its record, but
+   * the step's weights were written: the row keeps its new state and takes the step and the
+   * weight the route now has, so the two never disagree.
+   */
+  private async reconcile(id: string, step: CanaryStep): Promise<void> {
+    if (step.revision === null) return; // nothing was written: the newer row is right as it is
+    await this.deps.db.sql("UPDATE canary_runs SET steps = steps || $1::jsonb, weight = $2, updated_at = $3 WHERE id = $4", [JSON.stringify([step]), step.weight, new Date(), id]);
+    this.deps.log.warn("a canary step landed while the run changed; recorded it on the changed run", { id, decision: step.decision, weight: step.weight });
   }
 
   private async transition(id: string, from: CanaryState[], to: CanaryState, s: { decision: CanaryStep["decision"]; reason: string; weight?: number; revision?: number | null }): Promise<CanaryRun> {

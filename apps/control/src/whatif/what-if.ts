@@ -135,16 +135,21 @@ export function whatIf(state: CompileState, req: WhatIfRequest, change?: { upser
 /** The destination proxy's inbound decision, in the order it applies them. */
 function inbound(snap: Snapshot, port: number, mtls: boolean, caller: Endpoint | undefined, state: CompileState, req: Pick<WhatIfRequest, "method" | "path" | "headers" | "jwt">): Pick<DestinationVerdict, "peerAuthentication" | "refusedWith" | "reason" | "authorization"> {
   const pa = snap.inbound.peerAuthentication;
-  const mode = pa.portLevel[String(port)] ?? pa.mode;
+  // Port-level modes are keyed by the workload's port, as the proxy looks them up.
+  const listener = snap.inbound.listeners.find((l) => l.port === port);
+  const mode = pa.portLevel[String(listener?.targetPort ?? port)] ?? pa.mode;
   if (mode === "STRICT" && !mtls) return { peerAuthentication: mode, refusedWith: 403, reason: `PeerAuthentication STRICT on port ${port} refuses plaintext (${pa.source ?? "mesh default"})`, authorization: null };
   if (mode === "DISABLE" && mtls) return { peerAuthentication: mode, refusedWith: 503, reason: `PeerAuthentication DISABLE on port ${port} refuses TLS`, authorization: null };
-  const path = normalizePath(req.path);
+  const normalized = normalizePath(req.path);
+  // The proxy normalizes the whole path, then authorizes on it without the query.
+  const path = normalized === undefined ? undefined : normalized.split("?")[0]!;
   if (path === undefined) return { peerAuthentication: mode, refusedWith: 400, reason: `the path '${req.path}' is malformed (it must start with / and hold no bad escapes)`, authorization: null };
   let requestPrincipal: string | undefined;
   let claims: Record<string, unknown> | undefined;
-  if (req.jwt) {
+  // Without a RequestAuthentication the proxy does not look at tokens at all: no principal, no claims.
+  if (req.jwt && snap.inbound.jwtRules.length > 0) {
     const issuers = snap.inbound.jwtRules.map((r) => r.rule.issuer);
-    if (!issuers.includes(req.jwt.issuer)) return { peerAuthentication: mode, refusedWith: 401, reason: issuers.length ? `the token's issuer '${req.jwt.issuer}' is not one the destination accepts (${issuers.join(", ")})` : "the destination accepts no JWT issuer: a token is refused", authorization: null };
+    if (!issuers.includes(req.jwt.issuer)) return { peerAuthentication: mode, refusedWith: 401, reason: `the token's issuer '${req.jwt.issuer}' is not one the destination accepts (${issuers.join(", ")})`, authorization: null };
     requestPrincipal = `${req.jwt.issuer}/${req.jwt.subject}`;
     claims = { ...req.jwt.claims, iss: req.jwt.issuer, sub: req.jwt.subject };
   }

@@ -28,7 +28,12 @@ export function usePreview(change: Change | undefined): { preview: Preview | und
   const key = change ? JSON.stringify(change) : "";
   const [problems, setProblems] = useState<FieldProblem[]>([]);
   useEffect(() => {
-    if (!change) return;
+    if (!change) {
+      // Nothing to preview (undone, saved, another namespace): no stale findings or blast radius.
+      setProblems([]);
+      m.reset();
+      return;
+    }
     const t = setTimeout(() => {
       m.mutate(change, {
         onSuccess: (p) => setProblems(p.findings.map((f) => ({ severity: f.severity, resource: f.resource, path: f.path, message: `${f.message} [${f.code}]` }))),

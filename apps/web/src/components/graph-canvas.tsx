@@ -152,7 +152,12 @@ export function GraphCanvas(props: { graph: Graph | undefined; labels: ReadonlyS
         const now = existing.data() as Record<string, unknown>;
         let changed: Record<string, unknown> | undefined;
         for (const [k, v] of Object.entries(el.data)) {
-          if (k === "parent" || k === "source" || k === "target" || now[k] === v) continue;
+          if (k === "parent" || k === "source" || k === "target") continue;
+          if (now[k] === v) {
+            // Back to what is drawn: an older label waiting for the view must not replace it later.
+            if (k === "label") pending.current.delete(el.data.id!);
+            continue;
+          }
           if (k === "label" && existing.isEdge() && !labelShown(c, existing, ext)) {
             pending.current.set(el.data.id!, v as string);
             continue;

@@ -1,6 +1,7 @@
 "use client";
 import type { AuthorizationPolicySpec } from "@trellis/config";
 import { Problems, problemsAt } from "./change-preview";
+import { listFormat, listParse, ParsedInput } from "./list-input";
 import type { FieldProblem } from "./change-preview";
 
 export interface PolicyDraft {
@@ -10,21 +11,14 @@ export interface PolicyDraft {
 }
 type Rule = AuthorizationPolicySpec["rules"][number];
 
-/** "a, b" → ["a", "b"]; empty → undefined (the field is left out: it matches anything). */
-const listOf = (s: string): string[] | undefined => {
-  const xs = s
-    .split(",")
-    .map((x) => x.trim())
-    .filter(Boolean);
-  return xs.length ? xs : undefined;
-};
-const text = (xs: readonly (string | number)[] | undefined) => (xs ?? []).join(", ");
-/** Drops empty `from`/`to` entries and fields, so the resource holds only what was set. */
-function tidyRule(r: { from?: Record<string, unknown>; to?: Record<string, unknown>; when?: Rule["when"] }): Rule {
-  const clean = (o: Record<string, unknown> | undefined) => (o ? Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) : {});
-  const from = clean(r.from);
-  const to = clean(r.to);
-  return { ...(Object.keys(from).length ? { from: [{ source: from }] } : {}), ...(Object.keys(to).length ? { to: [{ operation: to }] } : {}), ...(r.when?.length ? { when: r.when } : {}) } as Rule;
+/** The rule with its first `from` source and first `to` operation replaced (empty fields dropped); further entries are kept as written. */
+function withFirst(rule: Rule, from: Record<string, unknown>, to: Record<string, unknown>, when: Rule["when"]): Rule {
+  const clean = (o: Record<string, unknown>) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
+  const f = clean(from);
+  const t = clean(to);
+  const froms = [...(Object.keys(f).length ? [{ source: f }] : []), ...(rule.from?.slice(1) ?? [])];
+  const tos = [...(Object.keys(t).length ? [{ operation: t }] : []), ...(rule.to?.slice(1) ?? [])];
+  return { ...(froms.length ? { from: froms } : {}), ...(tos.length ? { to: tos } : {}), ...(when?.length ? { when } : {}) } as Rule;
 }
 
 /**
@@ -72,36 +66,36 @@ export function PolicyBuilder(props: { policy: PolicyDraft; services: readonly s
         const src = rule.from?.[0]?.source ?? {};
         const op = rule.to?.[0]?.operation ?? {};
         const when = rule.when?.[0];
-        const patch = (from: Record<string, unknown>, to: Record<string, unknown>, w?: Rule["when"]) => setRule(i, tidyRule({ from: { ...src, ...from }, to: { ...op, ...to }, when: w === undefined ? rule.when : w }));
+        const patch = (from: Record<string, unknown>, to: Record<string, unknown>, w?: Rule["when"]) => setRule(i, withFirst(rule, { ...src, ...from }, { ...op, ...to }, w === undefined ? rule.when : w));
         return (
           <div key={i} data-testid={`policy-rule-${i}`} style={{ borderTop: "1px solid var(--line)", paddingTop: 8, marginTop: 8 }}>
             <strong style={{ fontSize: 13 }}>Rule {i + 1}</strong>
             <div className="form-row">
               <label>
                 from principals
-                <input name={`from-principals-${i}`} value={text(src.principals)} onChange={(e) => patch({ principals: listOf(e.target.value) }, {})} placeholder="*/ns/bookinfo/sa/reviews" size={26} />
+                <ParsedInput name={`from-principals-${i}`} value={src.principals} format={listFormat} parse={listParse} onValue={(v) => patch({ principals: v }, {})} placeholder="*/ns/bookinfo/sa/reviews" size={26} />
               </label>
               <label>
                 from namespaces
-                <input name={`from-namespaces-${i}`} value={text(src.namespaces)} onChange={(e) => patch({ namespaces: listOf(e.target.value) }, {})} size={12} />
+                <ParsedInput name={`from-namespaces-${i}`} value={src.namespaces} format={listFormat} parse={listParse} onValue={(v) => patch({ namespaces: v }, {})} size={12} />
               </label>
               <label>
                 JWT principals (iss/sub)
-                <input name={`from-request-principals-${i}`} value={text(src.requestPrincipals)} onChange={(e) => patch({ requestPrincipals: listOf(e.target.value) }, {})} size={18} />
+                <ParsedInput name={`from-request-principals-${i}`} value={src.requestPrincipals} format={listFormat} parse={listParse} onValue={(v) => patch({ requestPrincipals: v }, {})} size={18} />
               </label>
             </div>
             <div className="form-row">
               <label>
                 methods
-                <input name={`to-methods-${i}`} value={text(op.methods)} onChange={(e) => patch({}, { methods: listOf(e.target.value.toUpperCase()) })} placeholder="GET, POST" size={12} />
+                <ParsedInput name={`to-methods-${i}`} value={op.methods} format={listFormat} parse={listParse} onValue={(v) => patch({}, { methods: v?.map((m) => String(m).toUpperCase()) })} placeholder="GET, POST" size={12} />
               </label>
               <label>
                 paths
-                <input name={`to-paths-${i}`} value={text(op.paths)} onChange={(e) => patch({}, { paths: listOf(e.target.value) })} placeholder="/ratings/*" size={18} />
+                <ParsedInput name={`to-paths-${i}`} value={op.paths} format={listFormat} parse={listParse} onValue={(v) => patch({}, { paths: v })} placeholder="/ratings/*" size={18} />
               </label>
               <label>
                 ports
-                <input name={`to-ports-${i}`} value={text(op.ports)} onChange={(e) => patch({}, { ports: listOf(e.target.value)?.map(Number) })} size={8} />
+                <ParsedInput name={`to-ports-${i}`} value={op.ports} format={listFormat} parse={(t) => listParse(t)?.map(Number)} onValue={(v) => patch({}, { ports: v })} size={8} />
               </label>
               <label>
                 when key
@@ -109,7 +103,7 @@ export function PolicyBuilder(props: { policy: PolicyDraft; services: readonly s
               </label>
               <label>
                 values
-                <input name={`when-values-${i}`} value={text(when?.values)} disabled={!when} onChange={(e) => patch({}, {}, [{ key: when!.key, values: listOf(e.target.value) } as never])} size={12} />
+                <ParsedInput name={`when-values-${i}`} value={when?.values} format={listFormat} parse={listParse} disabled={!when} onValue={(v) => patch({}, {}, [{ key: when!.key, values: v } as never])} size={12} />
               </label>
               <button type="button" className="secondary" onClick={() => setRule(i, undefined)}>
                 Remove rule

@@ -2,6 +2,7 @@
 import type { HttpRouteRule } from "@trellis/config";
 import { Problems, problemsAt } from "./change-preview";
 import type { FieldProblem } from "./change-preview";
+import { ParsedInput } from "./list-input";
 import { WeightsEditor } from "./weights-editor";
 
 /** An HTTP route rule as the editor holds it (the Route schema's shape). */
@@ -41,7 +42,6 @@ export function RuleEditor(props: { rule: Rule; index: number; subsets: readonly
       {matches.map((m, i) => {
         const kind: PathKind = m.path?.regex !== undefined ? "regex" : m.path?.prefix !== undefined ? "prefix" : "exact";
         const value = m.path ? (m.path.regex ?? m.path.prefix ?? m.path.exact ?? "") : "";
-        const headers = Object.entries(m.headers ?? {});
         return (
           <div key={i} className="form-row" data-testid={`match-${index}-${i}`}>
             <label>
@@ -70,20 +70,23 @@ export function RuleEditor(props: { rule: Rule; index: number; subsets: readonly
             </label>
             <label>
               header (name=exact value)
-              <input
-                value={headers.map(([k, v]) => `${k}=${v.exact ?? v.prefix ?? v.regex ?? ""}`).join(", ")}
+              <ParsedInput
+                name={`match-headers-${index}-${i}`}
+                value={m.headers}
+                format={(hs) => Object.entries(hs ?? {}).map(([k, v]) => `${k}=${v.exact ?? v.prefix ?? v.regex ?? ""}`).join(", ")}
+                parse={(t) => {
+                  const hs = Object.fromEntries(
+                    t
+                      .split(",")
+                      .map((x) => x.trim())
+                      .filter((x) => x.includes("="))
+                      .map((x) => [x.slice(0, x.indexOf("=")).trim().toLowerCase(), { exact: x.slice(x.indexOf("=") + 1).trim() }]),
+                  );
+                  return Object.keys(hs).length ? hs : undefined;
+                }}
+                onValue={(hs) => setMatch(i, { ...m, headers: hs })}
                 placeholder="end-user=jason"
                 size={18}
-                onChange={(e) => {
-                  const hs = Object.fromEntries(
-                    e.target.value
-                      .split(",")
-                      .map((s) => s.trim())
-                      .filter((s) => s.includes("="))
-                      .map((s) => [s.slice(0, s.indexOf("=")).trim().toLowerCase(), { exact: s.slice(s.indexOf("=") + 1).trim() }]),
-                  );
-                  setMatch(i, { ...m, headers: Object.keys(hs).length ? hs : undefined });
-                }}
               />
             </label>
             <button type="button" className="secondary" onClick={() => setMatch(i, undefined)}>

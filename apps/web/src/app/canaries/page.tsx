@@ -43,9 +43,12 @@ function Canaries() {
   const [ns, name] = chosen.split("/");
   const hosts = ((routes.data?.items ?? []).find((r) => `${r.metadata.namespace}/${r.metadata.name}` === chosen)?.spec as { hosts?: string[] } | undefined)?.hosts ?? [];
   const subsets = (policies.data?.items ?? []).filter((p) => p.metadata.namespace === ns && hosts.some((h) => h.split(".")[0] === String((p.spec as { host: string }).host).split(".")[0])).flatMap((p) => ((p.spec as { subsets?: { name: string }[] }).subsets ?? []).map((s) => s.name));
+  // The subsets shown are the ones sent: defaults that the route's policy lacks give way to its first two.
+  const stable = subsets.includes(form.stable) ? form.stable : (subsets[0] ?? form.stable);
+  const canary = subsets.includes(form.canary) && form.canary !== stable ? form.canary : (subsets.find((x) => x !== stable) ?? form.canary);
   const submit = (e: FormEvent) => {
     e.preventDefault();
-    start.mutate({ namespace: ns ?? "", route: name ?? "", stableSubset: form.stable, canarySubset: form.canary, stepPercent: Number(form.step), intervalSec: Number(form.interval), gates: { maxErrorRateDelta: Number(form.errors), maxP99Ratio: Number(form.p99), minRequests: Number(form.min) } });
+    start.mutate({ namespace: ns ?? "", route: name ?? "", stableSubset: stable, canarySubset: canary, stepPercent: Number(form.step), intervalSec: Number(form.interval), gates: { maxErrorRateDelta: Number(form.errors), maxP99Ratio: Number(form.p99), minRequests: Number(form.min) } });
   };
   const busy = pause.isPending || resume.isPending || abort.isPending;
   const actionError = pause.error ?? resume.error ?? abort.error;
@@ -66,7 +69,7 @@ function Canaries() {
             </label>
             <label>
               stable
-              <select name="stable" value={form.stable} onChange={set("stable")}>
+              <select name="stable" value={stable} onChange={set("stable")}>
                 {subsets.map((s) => (
                   <option key={s}>{s}</option>
                 ))}
@@ -74,7 +77,7 @@ function Canaries() {
             </label>
             <label>
               canary
-              <select name="canary" value={form.canary} onChange={set("canary")}>
+              <select name="canary" value={canary} onChange={set("canary")}>
                 {subsets.map((s) => (
                   <option key={s}>{s}</option>
                 ))}

@@ -3,6 +3,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useMemo, useState } from "react";
 import { BlastRadius, Problems, usePreview } from "../../components/change-preview";
 import type { Change } from "../../components/change-preview";
+import { listFormat, listParse, ParsedInput } from "../../components/list-input";
 import { PolicyBuilder } from "../../components/policy-builder";
 import { TrafficImpact } from "../../components/traffic-impact";
 import type { PolicyDraft } from "../../components/policy-builder";
@@ -83,14 +84,20 @@ export default function SecurityPage() {
   const blocked = problems.some((p) => p.severity === "error");
   const problemsOf = (k: string) => problems.filter((p) => p.resource === k || (p.resource === null && editing && key(editing) === k));
 
-  const suggest = useQuery({ ...trpc.security.suggest.queryOptions({ namespace, windowSec: suggestWindow }), enabled: suggesting && namespace !== "" });
-  useEffect(() => {
-    if (!suggesting || !suggest.data) return;
-    const u = new Map(upserts);
-    for (const p of suggest.data.policies) u.set(key(p as unknown as Res), p as unknown as Res);
-    setUpserts(u);
-    setSuggesting(false);
-  }, [suggest.data, suggesting]);
+  // Fetched when asked (never from a cache: each click reads the traffic of its own window).
+  const suggest = useQuery({ ...trpc.security.suggest.queryOptions({ namespace, windowSec: suggestWindow }), enabled: false });
+  const askSuggestions = async () => {
+    setSuggesting(true);
+    try {
+      const r = await suggest.refetch();
+      if (!r.data) return;
+      const u = new Map(upserts);
+      for (const p of r.data.policies) u.set(key(p as unknown as Res), p as unknown as Res);
+      setUpserts(u);
+    } finally {
+      setSuggesting(false);
+    }
+  };
 
   const write = useMutation(
     trpc.resources.write.mutationOptions({
@@ -129,6 +136,13 @@ export default function SecurityPage() {
   const policies = [...new Map([...stored, ...upserts.values()].filter((r) => r.kind === "AuthorizationPolicy").map((r) => [key(r), current(key(r))])).entries()].filter(([, r]) => r !== undefined) as [string, Res][];
   const jwt = [...new Map([...stored, ...upserts.values()].filter((r) => r.kind === "RequestAuthentication").map((r) => [key(r), current(key(r))])).entries()].filter(([, r]) => r !== undefined) as [string, Res][];
   const staged = [...upserts.keys(), ...deletes];
+  /** A name no resource of that kind in the namespace has yet (stored or in the change), so "create" never overwrites. */
+  const freeName = (kind: string, prefix: string) => {
+    const taken = new Set([...stored, ...upserts.values()].filter((r) => r.kind === kind).map((r) => r.metadata.name));
+    let i = 1;
+    while (taken.has(`${prefix}-${i}`)) i++;
+    return `${prefix}-${i}`;
+  };
 
   return (
     <>
@@ -220,7 +234,7 @@ export default function SecurityPage() {
             </ul>
             {canEdit ? (
               <div className="form-row">
-                <button type="button" className="secondary" onClick={() => setEditing({ kind: "AuthorizationPolicy", metadata: { name: `policy-${policies.length + 1}`, namespace }, spec: { action: "ALLOW", rules: [{}] } as never })}>
+                <button type="button" className="secondary" onClick={() => setEditing({ kind: "AuthorizationPolicy", metadata: { name: freeName("AuthorizationPolicy", "policy"), namespace }, spec: { action: "ALLOW", rules: [{}] } as never })}>
                   New policy
                 </button>
                 <label>
@@ -231,7 +245,7 @@ export default function SecurityPage() {
                     <option value={3600}>1 h</option>
                   </select>
                 </label>
-                <button type="button" className="secondary" onClick={() => setSuggesting(true)} disabled={suggesting}>
+                <button type="button" className="secondary" onClick={() => void askSuggestions()} disabled={suggesting}>
                   Suggest policies
                 </button>
               </div>
@@ -272,7 +286,7 @@ export default function SecurityPage() {
 
           <section className="panel" data-testid="jwt" style={{ marginBottom: 12 }}>
             <h2 style={{ fontSize: 15, marginTop: 0 }}>JWT (RequestAuthentication)</h2>
-            {jwt.length === 0 ? <p className="muted">No issuer accepted: requests with a token are refused, without one they pass.</p> : null}
+            {jwt.length === 0 ? <p className="muted">No RequestAuthentication: the proxies do not check tokens, and no request has a JWT principal to authorize on.</p> : null}
             {jwt.map(([k, r]) => {
               const rules = (r.spec.jwtRules as { issuer: string; jwksUri?: string; jwks?: string; audiences?: string[] }[]) ?? [];
               const setRule = (patch: Record<string, unknown>) => stage({ ...r, spec: { ...r.spec, jwtRules: [{ ...rules[0], ...patch }, ...rules.slice(1)] } });
@@ -290,7 +304,7 @@ export default function SecurityPage() {
                   </label>
                   <label>
                     audiences
-                    <input value={(rules[0]?.audiences ?? []).join(", ")} disabled={!canEdit} onChange={(e) => setRule({ audiences: e.target.value.split(",").map((x) => x.trim()).filter(Boolean).length ? e.target.value.split(",").map((x) => x.trim()).filter(Boolean) : undefined })} size={14} />
+                    <ParsedInput value={rules[0]?.audiences} format={listFormat} parse={listParse} disabled={!canEdit} onValue={(v) => setRule({ audiences: v })} size={14} />
                   </label>
                   {canEdit ? (
                     <button type="button" className="secondary" onClick={() => remove(k)}>
@@ -302,7 +316,7 @@ export default function SecurityPage() {
               );
             })}
             {canEdit ? (
-              <button type="button" className="secondary" onClick={() => stage({ kind: "RequestAuthentication", metadata: { name: `jwt-${jwt.length + 1}`, namespace }, spec: { jwtRules: [{ issuer: "https://issuer.example", jwksUri: "https://issuer.example/.well-known/jwks.json" }] } })}>
+              <button type="button" className="secondary" onClick={() => stage({ kind: "RequestAuthentication", metadata: { name: freeName("RequestAuthentication", "jwt"), namespace }, spec: { jwtRules: [{ issuer: "https://issuer.example", jwksUri: "https://issuer.example/.well-known/jwks.json" }] } })}>
                 Add an issuer
               </button>
             ) : null}
