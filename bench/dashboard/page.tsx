@@ -159,7 +159,7 @@ const api = {
    * (an upper bound: it includes the wait for the effect's turn).
    */
   async tick(): Promise<number> {
-    const wire = JSON.stringify(nextSecond(graph as never, rand));
+    const wire = JSON.stringify(nextSecond(graph, rand));
     const t = performance.now();
     graph = JSON.parse(wire) as Graph;
     flushSync(() => setGraph!(graph));

@@ -7,52 +7,10 @@
  * signals; health follows the error rate as the control plane computes it. Deterministic for
  * a seed, so both contenders of a run draw the same picture.
  */
+import type { Badge, Graph, GraphEdge, GraphNode } from "../../apps/control/src/graph/types";
+import type { RequestSignals } from "../../apps/control/src/telemetry/live/window-query";
 
-export interface SyntheticSignals {
-  requests: number;
-  rps: number;
-  errors: number;
-  errorRate: number | null;
-  p50: number | null;
-  p95: number | null;
-  p99: number | null;
-  bytesPerSec: number;
-  mtlsShare: number | null;
-  byClass: number[];
-}
-
-export interface SyntheticNode {
-  id: string;
-  type: "service";
-  label: string;
-  namespace: string;
-  service: string;
-  health: "healthy" | "degraded" | "failure" | "idle";
-  badges: string[];
-  inbound: SyntheticSignals | null;
-  outbound: SyntheticSignals | null;
-  idle: boolean;
-}
-
-export interface SyntheticEdge {
-  id: string;
-  source: string;
-  target: string;
-  protocol: "http" | "grpc" | "tcp";
-  traffic: SyntheticSignals | null;
-  tcp: { connectionsOpened: number; connectionsPerSec: number; bytesPerSec: number; mtlsShare: number | null } | null;
-  health: "healthy" | "degraded" | "failure" | "idle";
-  routes: string[];
-}
-
-export interface SyntheticGraph {
-  kind: "service";
-  from: number;
-  to: number;
-  nodes: SyntheticNode[];
-  edges: SyntheticEdge[];
-  buildMs: number;
-}
+// The graph API's own types (type-only: nothing of the control plane goes into the page's bundle).
 
 /** mulberry32: a small seeded PRNG, so a run is repeatable. */
 export function prng(seed: number): () => number {
@@ -66,14 +24,14 @@ export function prng(seed: number): () => number {
   };
 }
 
-const BADGES = ["split", "retry", "timeout", "authorization", "circuit-breaker"];
+const BADGES: Badge[] = ["split", "retry", "timeout", "authorization", "circuit-breaker"];
 
-function health(errorRate: number | null): SyntheticNode["health"] {
+function health(errorRate: number | null): GraphNode["health"] {
   if (errorRate === null) return "idle";
   return errorRate >= 0.1 ? "failure" : errorRate > 0 ? "degraded" : "healthy";
 }
 
-function signals(rand: () => number, windowSec: number): SyntheticSignals {
+function signals(rand: () => number, windowSec: number): RequestSignals {
   const rps = Math.round((0.5 + rand() * rand() * 60) * 100) / 100;
   const requests = Math.round(rps * windowSec);
   const bad = rand() < 0.85 ? 0 : rand() < 0.8 ? 0.02 * rand() : 0.1 + 0.3 * rand();
@@ -83,13 +41,13 @@ function signals(rand: () => number, windowSec: number): SyntheticSignals {
 }
 
 /** The graph: `nodes` services, `edges` distinct edges (no self-calls), window `windowSec`. */
-export function syntheticGraph(nodes: number, edges: number, seed = 1, windowSec = 60): SyntheticGraph {
+export function syntheticGraph(nodes: number, edges: number, seed = 1, windowSec = 60): Graph {
   if (edges > nodes * (nodes - 1)) throw new Error(`cannot draw ${edges} distinct edges between ${nodes} nodes`);
   const rand = prng(seed);
   const namespaces = Math.max(1, Math.ceil(nodes / 50));
   const shared = Math.max(1, Math.floor(nodes / 50));
   const id = (i: number) => `svc:ns-${i % namespaces}/svc-${i}`;
-  const out: SyntheticEdge[] = [];
+  const out: GraphEdge[] = [];
   const seen = new Set<string>();
   const add = (s: number, t: number) => {
     if (s === t) return;
@@ -117,9 +75,9 @@ export function syntheticGraph(nodes: number, edges: number, seed = 1, windowSec
     const t = rand() < 0.33 ? ingresses + Math.floor(rand() * shared) : Math.floor(rand() * nodes);
     if (t >= ingresses) add(s, t);
   }
-  const inbound = new Map<string, SyntheticEdge[]>();
+  const inbound = new Map<string, GraphEdge[]>();
   for (const e of out) inbound.set(e.target, [...(inbound.get(e.target) ?? []), e]);
-  const ns: SyntheticNode[] = [];
+  const ns: GraphNode[] = [];
   for (let i = 0; i < nodes; i++) {
     const into = inbound.get(id(i)) ?? [];
     const sig = into.find((e) => e.traffic)?.traffic ?? null;
@@ -129,7 +87,7 @@ export function syntheticGraph(nodes: number, edges: number, seed = 1, windowSec
       label: `svc-${i}`,
       namespace: `ns-${i % namespaces}`,
       service: `svc-${i}`,
-      health: into.length ? into.reduce<SyntheticNode["health"]>((h, e) => (e.health === "failure" || h === "failure" ? "failure" : e.health === "degraded" || h === "degraded" ? "degraded" : "healthy"), "healthy") : "idle",
+      health: into.length ? into.reduce<GraphNode["health"]>((h, e) => (e.health === "failure" || h === "failure" ? "failure" : e.health === "degraded" || h === "degraded" ? "degraded" : "healthy"), "healthy") : "idle",
       badges: rand() < 0.15 ? [BADGES[Math.floor(rand() * BADGES.length)]!] : [],
       inbound: sig,
       outbound: null,
@@ -141,7 +99,7 @@ export function syntheticGraph(nodes: number, edges: number, seed = 1, windowSec
 }
 
 /** The same graph a second later: every edge's figures moved a little, as a live graph's do. */
-export function nextSecond(g: SyntheticGraph, rand: () => number): SyntheticGraph {
+export function nextSecond(g: Graph, rand: () => number): Graph {
   return {
     ...g,
     from: g.from + 1000,

@@ -106,8 +106,15 @@ describe("canary automation", () => {
     const edit = { kind: "Service", metadata: { name: "other", namespace: ns }, spec: { ports: [{ name: "http", port: 9080, protocol: "http" }] } } as Resource;
     await store.apply({ upserts: [edit], baseRevision: decidedOn, author: "olive", message: "meanwhile" });
     // A controller whose decision read happened before that edit (the real store underneath;
-    // only the revision its snapshot reports is the older one, as in a real race).
-    const racing = new CanaryController({ db, store: { snapshot: async () => ({ ...(await store.snapshot()), revision: decidedOn }), head: () => store.head(), apply: (i: never) => store.apply(i) } as never, signals: () => figures, log: silentLogger });
+    // only its first read reports the older revision, as in a real race; the write's read sees the edit).
+    let decided = false;
+    const decisionRead = async () => {
+      const s = await store.snapshot();
+      if (decided) return s;
+      decided = true;
+      return { ...s, revision: decidedOn };
+    };
+    const racing = new CanaryController({ db, store: { snapshot: decisionRead, head: () => store.head(), apply: (i: never) => store.apply(i) } as never, signals: () => figures, log: silentLogger });
     await racing.tick(later(31));
     assert.deepEqual(await weights(), [75, 25], "nothing written on the stale decision");
     assert.equal((await canaries.get(run.id)).steps.length, 1);

@@ -125,7 +125,7 @@ describe("what-if", () => {
 
 describe("what a change would do to recent traffic", () => {
   test("flows are run through the destination's decision before and after, with their sampled requests", async () => {
-    const { authzImpact } = await import("../src/whatif/what-if");
+    const { authzImpact } = await import("../src/whatif/impact");
     const ep = (workload: string, service: string, version = "v1") => ({ id: `${ns}/${workload}`, workload, service, namespace: ns, address: "10.0.0.1", inboundPort: 15006, ports: [{ name: "http", port: 9080, protocol: "http" as const }], labels: { version }, sidecar: true, proxyVersion: "0.1.0" });
     const state = { revision: 1, resources, endpoints: [ep("productpage-1", "productpage"), ep("reviews-v1", "reviews"), ep("reviews-v2", "reviews", "v2"), ep("ratings-1", "ratings")], trust: { trustDomain: "cluster.local", bundlePem: "-----BEGIN CERTIFICATE-----\nx\n-----END CERTIFICATE-----" } };
     const flow = (src: string, srcWorkload: string, dst: string, requests: number) => ({ srcNamespace: ns, srcService: src, srcWorkload, dstNamespace: ns, dstService: dst, requests });

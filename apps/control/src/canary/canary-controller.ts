@@ -286,11 +286,9 @@ export class CanaryController {
 
   /** Writes the weights on the route as of `base` (default: the head now, for an operator's abort, which must win). */
   private async setWeight(run: CanaryRun, weight: number, message: string, base?: number): Promise<number | null> {
-    const { revision, resources } = base === undefined ? await this.deps.store.snapshot() : { revision: base, resources: (await this.deps.store.snapshot()).resources };
-    if (base !== undefined && (await this.deps.store.head()) !== base) {
-      // Something was written since the decision; whether it touched this route the write would tell, but deciding again is simpler and as quick.
-      throw new MovedOn(`the config moved on from revision ${base} while canary ${run.id} decided`);
-    }
+    const { revision, resources } = await this.deps.store.snapshot();
+    // Something was written since the decision: decide again (simpler than telling whether it touched this route).
+    if (base !== undefined && revision !== base) throw new MovedOn(`the config moved on from revision ${base} while canary ${run.id} decided`);
     const { route } = this.locate(resources, run.namespace, run.route, run.stableSubset, run.canarySubset, run.ruleIndex);
     return this.writeWeights(route, run.ruleIndex, run.host, run.stableSubset, run.canarySubset, weight, revision, `canary/${run.id}`, message);
   }

@@ -11,7 +11,9 @@ import { EndpointCache } from "./endpoint-cache";
 import { GraceTimers } from "./grace-timers";
 import { PushCoalescer } from "./push-coalescer";
 import { previewChange } from "./preview";
-import type { ChangePreview, CompileState } from "./preview";
+import type { ChangePreview } from "./preview";
+import { snapshotsOf } from "./compile-state";
+import type { CompileState } from "./compile-state";
 import { configDiscoveryDefinition } from "./service-definition";
 import { SnapshotCompiler } from "./snapshot-compiler";
 import { SyncTracker } from "./sync-tracker";
@@ -148,8 +150,8 @@ export class ConfigDiscoveryServer {
   }
 
   /**
-   * The snapshot this control plane would send the proxy `proxyId` now: compiled afresh (its
-   * own compiler, so the push path's caches are untouched) from compileState(), like istiod's
+   * The snapshot this control plane would send the proxy `proxyId` now: compiled afresh
+   * (snapshotsOf) from compileState(), like istiod's
    * /debug/config_dump. Any replica can answer for any proxy. Undefined when no live sidecar
    * endpoint has that id.
    */
@@ -157,9 +159,7 @@ export class ConfigDiscoveryServer {
     const state = await this.compileState();
     const e = state.endpoints.find((x) => x.id === proxyId && x.sidecar);
     if (!e) return undefined;
-    const compiler = new SnapshotCompiler();
-    compiler.update(state);
-    return compiler.compile({ id: e.id, service: e.service, namespace: e.namespace, labels: e.labels }).snapshot();
+    return snapshotsOf(state)(e).snapshot();
   }
 
   /** The change's findings and, per live proxy, how its snapshot would change (see previewChange). */

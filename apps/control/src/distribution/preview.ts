@@ -1,16 +1,9 @@
 import { analyze, applyChange, resourceKey } from "@trellis/config";
-import type { Endpoint, Finding, Resource, ResourceRef, SnapshotTrust } from "@trellis/config";
+import type { Finding, Resource, ResourceRef } from "@trellis/config";
 import { fieldChanges } from "../revisions/field-diff";
 import type { FieldChange } from "../revisions/types";
-import { SnapshotCompiler } from "./snapshot-compiler";
-
-/** What the snapshots are compiled from: the config at a revision, the live endpoints, the trust bundle. */
-export interface CompileState {
-  revision: number;
-  resources: readonly Resource[];
-  endpoints: readonly Endpoint[];
-  trust: SnapshotTrust | undefined;
-}
+import { snapshotsOf } from "./compile-state";
+import type { CompileState } from "./compile-state";
 
 export interface ProxyImpact {
   proxyId: string;
@@ -40,21 +33,18 @@ export interface ChangePreview {
  * The blast radius of a change before it is written: the analyzer's findings on the mesh as it
  * would be, and for every live proxy, whether its snapshot would change and how — compiled by
  * the very compiler that feeds the proxies, once from the current config and once from the
- * proposed one (each with its own compiler, so the push path's caches are untouched).
+ * proposed one (snapshotsOf).
  */
 export function previewChange(state: CompileState, upserts: readonly Resource[], deletes: readonly ResourceRef[], maxFields = 200): ChangePreview {
   const after = applyChange(state.resources, upserts, deletes.map((d) => resourceKey(d)));
   const findings = analyze(after);
-  const now = new SnapshotCompiler();
-  now.update({ revision: state.revision, resources: state.resources, endpoints: state.endpoints, trust: state.trust });
-  const next = new SnapshotCompiler();
-  next.update({ revision: state.revision + 1, resources: after, endpoints: state.endpoints, trust: state.trust });
+  const now = snapshotsOf(state);
+  const next = snapshotsOf(state, after);
   const changed: ProxyImpact[] = [];
   const proxies = state.endpoints.filter((e) => e.sidecar);
   for (const e of proxies) {
-    const p = { id: e.id, service: e.service, namespace: e.namespace, labels: e.labels };
-    const a = now.compile(p);
-    const b = next.compile(p);
+    const a = now(e);
+    const b = next(e);
     if (a.version === b.version) continue;
     // The revision differs by construction and says nothing: compare the content.
     const { revision: _r1, version: _v1, ...sa } = a.snapshot();

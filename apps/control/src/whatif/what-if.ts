@@ -1,7 +1,7 @@
 import { applyChange, authorize, compileHttpMatch, dialsMtls, effectiveWeight, HostTable, normalizePath, resolveCluster, resourceKey, rulesFor, spiffeId } from "@trellis/config";
 import type { AuthzDecision, Endpoint, HttpRouteRule, MtlsMode, Resource, ResourceRef, Snapshot } from "@trellis/config";
-import { SnapshotCompiler } from "../distribution/snapshot-compiler";
-import type { CompileState } from "../distribution/preview";
+import { snapshotsOf } from "../distribution/compile-state";
+import type { CompileState } from "../distribution/compile-state";
 
 /**
  * What-if: where a described request would go and whether it would be let in — computed from
@@ -69,9 +69,8 @@ export class WhatIfError extends Error {}
 /** Answers a what-if against `state`, or against `state` with the change applied. */
 export function whatIf(state: CompileState, req: WhatIfRequest, change?: { upserts: readonly Resource[]; deletes: readonly ResourceRef[] }): WhatIfAnswer {
   const resources = change ? applyChange(state.resources, change.upserts, change.deletes.map((d) => resourceKey(d))) : state.resources;
-  const compiler = new SnapshotCompiler();
-  compiler.update({ revision: state.revision + (change ? 1 : 0), resources, endpoints: state.endpoints, trust: state.trust });
-  const compile = (e: Endpoint): Snapshot => compiler.compile({ id: e.id, service: e.service, namespace: e.namespace, labels: e.labels }).snapshot();
+  const snapshots = snapshotsOf(state, change ? resources : undefined);
+  const compile = (e: Endpoint): Snapshot => snapshots(e).snapshot();
   const base = { revision: state.revision, proposed: change !== undefined, route: null, destinations: [], allowed: false };
 
   const caller = state.endpoints.find((e) => e.id === req.source && e.sidecar);
@@ -133,7 +132,7 @@ export function whatIf(state: CompileState, req: WhatIfRequest, change?: { upser
 }
 
 /** The destination proxy's inbound decision, in the order it applies them. */
-function inbound(snap: Snapshot, port: number, mtls: boolean, caller: Endpoint | undefined, state: CompileState, req: Pick<WhatIfRequest, "method" | "path" | "headers" | "jwt">): Pick<DestinationVerdict, "peerAuthentication" | "refusedWith" | "reason" | "authorization"> {
+export function inbound(snap: Snapshot, port: number, mtls: boolean, caller: Endpoint | undefined, state: CompileState, req: Pick<WhatIfRequest, "method" | "path" | "headers" | "jwt">): Pick<DestinationVerdict, "peerAuthentication" | "refusedWith" | "reason" | "authorization"> {
   const pa = snap.inbound.peerAuthentication;
   // Port-level modes are keyed by the workload's port, as the proxy looks them up.
   const listener = snap.inbound.listeners.find((l) => l.port === port);
@@ -165,71 +164,4 @@ function inbound(snap: Snapshot, port: number, mtls: boolean, caller: Endpoint |
     claims,
   });
   return { peerAuthentication: mode, refusedWith: decision.allowed ? null : 403, reason: decision.reason, authorization: decision };
-}
-
-/** Calls seen in the window between a caller and a service (from the destinations' telemetry). */
-export interface ObservedFlow {
-  srcNamespace: string;
-  srcService: string;
-  srcWorkload: string;
-  dstNamespace: string;
-  dstService: string;
-  requests: number;
-}
-
-/** A sampled request of a flow (from its traces): method, path, how often. */
-export interface SampledOperation {
-  method: string;
-  path: string;
-  count: number;
-}
-
-export interface FlowImpact {
-  source: string;
-  destination: string;
-  requests: number;
-  /** Whether actual requests (traces) were checked; without any, a GET / stands in for the flow. */
-  sampled: boolean;
-  verdict: "newly denied" | "partly denied" | "newly allowed" | "unchanged";
-  /** Each request checked: let in now, and after the change, with the deciding reason after. */
-  checked: { method: string; path: string; count: number; now: boolean; after: boolean; reason: string }[];
-}
-
-/**
- * What a change would do to the traffic of the last minutes: every flow seen (caller →
- * service) is run through the destination's inbound decision (mTLS mode, authorization) as it
- * is and as the change would make it, with the requests sampled from that flow's traces (method
- * and path), or a GET / when none was sampled. Flows whose answer changes come first.
- */
-export function authzImpact(state: CompileState, change: { upserts: readonly Resource[]; deletes: readonly ResourceRef[] }, flows: readonly ObservedFlow[], samples: (f: ObservedFlow) => SampledOperation[]): FlowImpact[] {
-  const after = applyChange(state.resources, change.upserts, change.deletes.map((d) => resourceKey(d)));
-  const now = new SnapshotCompiler();
-  now.update({ revision: state.revision, resources: state.resources, endpoints: state.endpoints, trust: state.trust });
-  const next = new SnapshotCompiler();
-  next.update({ revision: state.revision + 1, resources: after, endpoints: state.endpoints, trust: state.trust });
-  const out: FlowImpact[] = [];
-  for (const f of flows) {
-    const target = state.endpoints.find((e) => e.sidecar && e.namespace === f.dstNamespace && e.service === f.dstService);
-    if (!target || f.requests === 0) continue;
-    const p = { id: target.id, service: target.service, namespace: target.namespace, labels: target.labels };
-    const a = now.compile(p).snapshot();
-    const b = next.compile(p).snapshot();
-    const port = a.inbound.listeners[0]?.port ?? 0;
-    const caller = state.endpoints.find((e) => e.sidecar && e.namespace === f.srcNamespace && e.workload === f.srcWorkload);
-    const mtls = caller !== undefined && state.trust !== undefined;
-    const sampled = samples(f);
-    const ops = sampled.length ? sampled : [{ method: "GET", path: "/", count: 0 }];
-    const checked = ops.map((op) => {
-      const req = { method: op.method, path: op.path, headers: {}, jwt: undefined };
-      const x = inbound(a, port, mtls, caller, state, req);
-      const y = inbound(b, port, mtls, caller, state, req);
-      return { method: op.method, path: op.path, count: op.count, now: x.refusedWith === null, after: y.refusedWith === null, reason: y.reason };
-    });
-    const denied = checked.filter((c) => c.now && !c.after).length;
-    const allowed = checked.filter((c) => !c.now && c.after).length;
-    const verdict: FlowImpact["verdict"] = denied === checked.length ? "newly denied" : denied > 0 ? "partly denied" : allowed > 0 ? "newly allowed" : "unchanged";
-    out.push({ source: f.srcService ? `${f.srcNamespace}/${f.srcService}` : "unknown (no sidecar)", destination: `${f.dstNamespace}/${f.dstService}`, requests: f.requests, sampled: sampled.length > 0, verdict, checked });
-  }
-  const rank = { "newly denied": 0, "partly denied": 1, "newly allowed": 2, unchanged: 3 } as const;
-  return out.sort((x, y) => rank[x.verdict] - rank[y.verdict] || y.requests - x.requests);
 }

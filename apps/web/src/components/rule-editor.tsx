@@ -1,4 +1,5 @@
 "use client";
+import { HTTP_METHODS } from "../lib/format";
 import type { HttpRouteRule } from "@trellis/config";
 import { Problems, problemsAt } from "./change-preview";
 import type { FieldProblem } from "./change-preview";
@@ -63,7 +64,7 @@ export function RuleEditor(props: { rule: Rule; index: number; subsets: readonly
               method
               <select value={m.method ?? ""} onChange={(e) => setMatch(i, { ...m, method: (e.target.value || undefined) as Match["method"] })}>
                 <option value="">any</option>
-                {["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"].map((x) => (
+                {HTTP_METHODS.map((x) => (
                   <option key={x}>{x}</option>
                 ))}
               </select>

@@ -1,4 +1,5 @@
 "use client";
+import { HTTP_METHODS } from "../lib/format";
 import { useMutation, useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import type { FormEvent } from "react";
@@ -69,7 +70,7 @@ export function WhatIfBox(props: { defaultAuthority: string; change?: Change | u
           <label>
             method
             <select name="method" value={form.method} onChange={set("method")}>
-              {["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"].map((m) => (
+              {HTTP_METHODS.map((m) => (
                 <option key={m}>{m}</option>
               ))}
             </select>

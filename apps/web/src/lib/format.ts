@@ -16,3 +16,6 @@ export const until = (iso: string | Date | null | undefined) => {
   const span = (x: number) => (x < 60 ? `${x} s` : x < 3600 ? `${Math.round(x / 60)} min` : x < 172_800 ? `${Math.round(x / 3600)} h` : `${Math.round(x / 86_400)} d`);
   return s >= 0 ? `in ${span(s)}` : `expired ${span(-s)} ago`;
 };
+
+/** The methods the editors and the what-if offer. */
+export const HTTP_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"] as const;
