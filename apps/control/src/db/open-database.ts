@@ -75,7 +75,10 @@ async function assemble(kind: Database["backend"], backend: SqlBackend, opts: Op
   try {
     const adapter = await connect();
     const migrations = opts.migrate === false ? undefined : await backend.withSession((s) => migrate(s, { log: opts.log }));
-    const prisma = new PrismaClient({ adapter });
+    // Prisma caches a compiled plan per query shape, 1000 by default and bounded by count only;
+    // bulk writes are chunked (revisions/store.ts) so no plan is large, and 256 shapes is several
+    // times what the control plane issues.
+    const prisma = new PrismaClient({ adapter, queryPlanCacheMaxSize: 256 });
     return {
       prisma,
       backend: kind,
