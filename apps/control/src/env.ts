@@ -80,6 +80,11 @@ const EnvSchema = z.object({
   TRELLIS_SESSION_TTL_HOURS: z.coerce.number().positive("must be a number of hours above 0").max(24 * 30).default(12),
   /** Mark session cookies `Secure` (set when the API is served over HTTPS, e.g. behind a TLS ingress). */
   TRELLIS_COOKIE_SECURE: z.enum(["true", "false"]).default("false").transform((v) => v === "true"),
+  /**
+   * How far V8 lets the old generation grow past what the last full GC kept, in % (see heap.ts):
+   * lower trades CPU for memory; 0 keeps V8's own adaptive factor (up to 300 %).
+   */
+  TRELLIS_HEAP_GROWTH_PERCENT: z.coerce.number().int("must be a whole number of percent").min(0).max(1000).default(25),
   /** debug | info | warn | error */
   TRELLIS_LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
 });

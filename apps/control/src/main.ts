@@ -5,10 +5,15 @@
  */
 import { startControlPlane } from "./app";
 import { readEnv, redactUrl } from "./env";
+import { CONTROL_PLANE_NODE_FLAGS, tuneHeap } from "./heap";
 import { createLogger } from "./log";
 
 const env = readEnv();
 const log = createLogger(env.TRELLIS_LOG_LEVEL, { replica: env.TRELLIS_REPLICA_ID });
+const heap = tuneHeap(env.TRELLIS_HEAP_GROWTH_PERCENT);
+if (heap.missingFlags.length > 0) {
+  log.warn("started without the control plane's node flags: the heap keeps more head-room than it needs (about +60 MB RSS at 2000 proxies)", { missing: heap.missingFlags, startWith: `node ${CONTROL_PLANE_NODE_FLAGS.join(" ")} apps/control/dist/main.mjs`, orSet: `NODE_OPTIONS=${CONTROL_PLANE_NODE_FLAGS.join(" ")}` });
+}
 log.info("starting control plane", { database: env.DATABASE_URL ? redactUrl(env.DATABASE_URL) : `embedded PGlite in ${env.TRELLIS_DATA_DIR}` });
 
 const cp = await startControlPlane(env, log);

@@ -11,6 +11,12 @@ import { spawnControlPlane } from "./helpers/process";
 test("the control-plane bundle builds, starts on plain node and answers /readyz", async () => {
   const dir = await tempDataDir();
   const cp = await spawnControlPlane({ TRELLIS_DATA_DIR: dir.path, TRELLIS_LOG_LEVEL: "warn" }, { runtime: "bundle", cwd: "/" });
+  // …and without them, it says what it misses and how to start it.
+  const bareDir = await tempDataDir();
+  const bare = await spawnControlPlane({ TRELLIS_DATA_DIR: bareDir.path, TRELLIS_LOG_LEVEL: "warn", NODE_OPTIONS: "" }, { runtime: "bundle", cwd: "/", withoutProductionFlags: true });
+  await bare.stop();
+  await bareDir.remove();
+  assert.match(bare.stderr(), /started without the control plane's node flags.*--max-semi-space-size=2/);
   try {
     assert.equal(cp.database, "pglite");
     const res = await fetch(`${cp.api}/readyz`);
@@ -18,6 +24,8 @@ test("the control-plane bundle builds, starts on plain node and answers /readyz"
     assert.equal((await fetch(`${cp.api}/trpc/revisions.head`)).status, 401, "anonymous callers are refused");
     const head = (await (await fetch(`${cp.api}/trpc/revisions.head`, { headers: { ...(await sessionFor(cp.api)) } })).json()) as { result: { data: number } };
     assert.equal(head.result.data, 0);
+    // Started as production starts it (CONTROL_PLANE_NODE_FLAGS), it has nothing to warn about its heap.
+    assert.doesNotMatch(cp.stderr(), /node flags/);
   } finally {
     await cp.stop();
     await dir.remove();

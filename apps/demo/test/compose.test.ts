@@ -4,6 +4,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, it } from "node:test";
 import { parse } from "yaml";
+import { CONTROL_PLANE_NODE_FLAGS } from "@trellis/control/heap";
 import { WORKLOADS } from "../src/resources";
 
 // docker-compose.yml checked statically: no Docker engine runs on this machine (the brief says
@@ -61,6 +62,9 @@ describe("docker-compose.yml (static checks; no Docker engine here)", () => {
     const users = dockerfile.split("\n").filter((l) => /^USER /.test(l));
     assert.deepEqual(users, ["USER node"], "the runtime stage runs as the unprivileged node user");
     for (const f of ["package.json", "package-lock.json", "prisma", "scripts/build-app.mjs", "apps/demo/proto"]) assert.ok(existsSync(path.join(root, f)), `the Dockerfile copies ${f}`);
+    // The image's default command is the control plane, with its node flags.
+    const cmdLine = /^CMD (\[.*\])$/m.exec(dockerfile);
+    assert.deepEqual(JSON.parse(cmdLine![1]!), ["node", ...CONTROL_PLANE_NODE_FLAGS, "apps/control/dist/main.mjs"]);
   });
 
   it("every command runs a program the image contains: bundles the Dockerfile builds from sources that exist", () => {
@@ -78,8 +82,11 @@ describe("docker-compose.yml (static checks; no Docker engine here)", () => {
         assert.equal((s as { working_dir?: string }).working_dir, "/app/apps/web");
         continue;
       }
-      const m = /^apps\/(\w+)\/dist\/(\w+)\.mjs$/.exec(cmd[1]!);
-      assert.ok(m, `${name}: runs a bundle (${cmd[1]})`);
+      // node [flags…] <bundle> [args…]: the flags are the program's own (the control plane's are in heap.ts).
+      const script = cmd.findIndex((a, i) => i > 0 && !a.startsWith("--"));
+      const m = /^apps\/(\w+)\/dist\/(\w+)\.mjs$/.exec(cmd[script]!);
+      assert.ok(m, `${name}: runs a bundle (${cmd[script]})`);
+      assert.deepEqual(cmd.slice(1, script), m[1] === "control" ? [...CONTROL_PLANE_NODE_FLAGS] : [], `${name}: node flags`);
       const [, app, entry] = m;
       assert.ok(entries[app!]?.includes(entry!), `${name}: scripts/build-app.mjs builds ${cmd[1]}`);
       assert.ok(existsSync(path.join(root, `apps/${app}/src/${entry}.ts`)), `${name}: its source apps/${app}/src/${entry}.ts`);

@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { CONTROL_PLANE_NODE_FLAGS } from "../../src/heap";
 import { TEST_ADMIN_PASSWORD } from "./test-auth";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../..");
@@ -31,11 +32,13 @@ export const TEST_CA_KEK = randomBytes(32).toString("base64");
 export interface SpawnOptions {
   /** tsx: the TypeScript sources (default); bundle: apps/control/dist/main.mjs, built first, as production runs it. */
   runtime?: "tsx" | "bundle";
-  /** Extra node flags (e.g. --cpu-prof, which NODE_OPTIONS refuses). */
+  /** Extra node flags (e.g. --cpu-prof, which NODE_OPTIONS refuses), after CONTROL_PLANE_NODE_FLAGS (production's; a later flag wins). */
   nodeArgs?: string[];
   /** Working directory (default: the repository root). */
   cwd?: string;
   timeoutMs?: number;
+  /** Leave out CONTROL_PLANE_NODE_FLAGS (to test what the control plane says without them). */
+  withoutProductionFlags?: boolean;
 }
 
 /** Builds the production bundle (scripts/build-app.mjs control); throws with its output on failure. */
@@ -49,7 +52,7 @@ export async function spawnControlPlane(env: Record<string, string>, opts: Spawn
   const timeoutMs = opts.timeoutMs ?? 60_000;
   if (opts.runtime === "bundle") buildBundle();
   const entry = opts.runtime === "bundle" ? [BUNDLE] : ["--import", "tsx", MAIN];
-  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), ...entry], {
+  const child = spawn(process.execPath, [...(opts.withoutProductionFlags ? [] : CONTROL_PLANE_NODE_FLAGS), ...(opts.nodeArgs ?? []), ...entry], {
     cwd: opts.cwd ?? repoRoot,
     env: { PATH: process.env.PATH ?? "", TRELLIS_API_PORT: "0", TRELLIS_GRPC_PORT: "0", TRELLIS_GRPC_TLS_PORT: "0", TRELLIS_CA_KEK: TEST_CA_KEK, TRELLIS_ADMIN_PASSWORD: TEST_ADMIN_PASSWORD, ...env },
     stdio: ["ignore", "pipe", "pipe"],
