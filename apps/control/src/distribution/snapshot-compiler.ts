@@ -154,7 +154,7 @@ export class SnapshotCompiler {
       return cached;
     }
     const json = outboundJson(hostJsons);
-    const entry = { checked: this.generation, hostJsons, json: Buffer.from(json, "utf8"), digest: sha256Hex(json) };
+    const entry = { checked: this.generation, hostJsons, json: ownedUtf8(json), digest: sha256Hex(json) };
     this.outbound.set(key, entry);
     this.stats.outboundBuilds++;
     return entry;
@@ -180,6 +180,18 @@ export class SnapshotCompiler {
     entry.byNamespace.set(namespace, json);
     return json ?? undefined;
   }
+}
+
+/**
+ * `text` as UTF-8 in a buffer of its own. Buffer.from() carves small buffers out of a shared
+ * slab (8 KB on Node 20, 64 KB on Node 24) that stays allocated while any slice of it lives: the
+ * outbound parts live as long as their revision, so each would pin a whole slab of otherwise
+ * dead bytes (32 MB at 1000 Services on Node 24, measured with a heap snapshot).
+ */
+export function ownedUtf8(text: string): Buffer {
+  const buf = Buffer.allocUnsafeSlow(Buffer.byteLength(text, "utf8"));
+  buf.write(text, "utf8");
+  return buf;
 }
 
 /** A digest of the endpoint set, independent of the order the registry lists it in. */
