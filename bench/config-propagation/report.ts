@@ -87,7 +87,7 @@ export function renderReport(r: Report): string {
     `Control plane: ${o.cpRuntime === "bundle" ? "the production bundle (apps/control/dist/main.mjs)" : "TypeScript sources through tsx"}, node flags ${[...CONTROL_PLANE_NODE_FLAGS, ...o.cpNodeArgs].join(" ")} (production's${o.cpNodeArgs.length ? " + this run's" : ""}), heap growth ${process.env.TRELLIS_HEAP_GROWTH_PERCENT ?? "25"} % (TRELLIS_HEAP_GROWTH_PERCENT).`,
     `Peer "floor": NOT Istio (it cannot run here). A bare grpc-js server (floor-server.ts) with the same ConfigDiscovery proto, stream and client, that`,
     `  pushes one precomputed snapshot of Trellis's mean body size to every stream on POST /push: no database, validation, compilation or status`,
-    `  tracking. Trellis/floor = what Trellis's work costs on top of gRPC on Node. Both measured in this run with the same fleet.`,
+    `  tracking; the control plane's heap settings. Trellis/floor = what Trellis's work costs on top of gRPC on Node. Both measured in this run with the same fleet.`,
     `Latency: from just before the API write (floor: the POST) until a proxy received the new version (it ACKs at once). Edit: svc-0's route`,
     `  weights 90/10 <-> 10/90, which every proxy's egress includes; ${o.pauseMs} ms pause between writes. CPU per write: CPU time of the write`,
     `  phase (pauses included) divided by the number of writes. With fewer than 100 writes, p99 over writes is the slowest write.`,
