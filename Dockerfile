@@ -55,5 +55,5 @@ COPY --from=build --chown=node:node /src/apps/web/package.json /src/apps/web/nex
 RUN mkdir -p /data /bootstrap && chown node:node /data /bootstrap
 USER node
 # The proxy's admin port answers /ready; the control plane's API answers /readyz.
-# --max-semi-space-size=2: the control plane's young generation (apps/control/src/heap.ts).
-CMD ["node", "--max-semi-space-size=2", "apps/control/dist/main.mjs"]
+# --max-semi-space-size=8: the control plane's young generation (apps/control/src/heap.ts).
+CMD ["node", "--max-semi-space-size=8", "apps/control/dist/main.mjs"]

@@ -16,7 +16,7 @@ test("the control-plane bundle builds, starts on plain node and answers /readyz"
   const bare = await spawnControlPlane({ TRELLIS_DATA_DIR: bareDir.path, TRELLIS_LOG_LEVEL: "warn", NODE_OPTIONS: "" }, { runtime: "bundle", cwd: "/", withoutProductionFlags: true });
   await bare.stop();
   await bareDir.remove();
-  assert.match(bare.stderr(), /started without the control plane's node flags.*--max-semi-space-size=2/);
+  assert.match(bare.stderr(), /started without the control plane's node flags.*--max-semi-space-size=8/);
   try {
     assert.equal(cp.database, "pglite");
     const res = await fetch(`${cp.api}/readyz`);
