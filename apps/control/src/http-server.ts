@@ -2,6 +2,7 @@ import http from "node:http";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
+import { liveGraphGet } from "./trpc/live-graph-get";
 import type { Logger } from "./log";
 import type { ControlServices } from "./services";
 import { parse as parseCookie } from "cookie";
@@ -46,6 +47,7 @@ export function createApiServer(opts: ApiServerOptions): http.Server {
     const sessionToken = parseCookie(req.headers.cookie ?? "")[SESSION_COOKIE] || undefined;
     return sessionToken ? opts.services.auth.authenticate({ sessionToken }) : Promise.resolve(undefined);
   };
+  const graphGet = liveGraphGet(opts.services.telemetry);
   const trpc = createHTTPHandler({
     router: appRouter,
     basePath: "/trpc/",
@@ -86,6 +88,7 @@ export function createApiServer(opts: ApiServerOptions): http.Server {
         (principal) => {
           if (!principal && !onlySignIn(url)) return unauthorized(res);
           principals.set(req, principal);
+          if (principal && url.startsWith("/trpc/graph.get?")) return graphGet(req, res, principal, () => trpc(req, res));
           trpc(req, res);
         },
         (err: { code?: unknown; message?: string }) => {

@@ -194,6 +194,16 @@ describe("live graph from real proxies' deltas", () => {
     assert.equal(toV2.traffic!.requests, v2Count);
     assert.equal(toV2.traffic!.errors, v2Failures);
     assert.equal(toV1.traffic!.errors, 0);
+    // A plain GET of a live graph is answered by the control plane's fast path (serialized once
+    // per graph); a batch goes through tRPC itself. The same second's graph must read the same.
+    const q = { kind: "workload", windowSec: 300 };
+    const auth = await sessionFor(replicaB.api);
+    const same = await eventually("a plain GET and a tRPC batch within one second", async () => {
+      const plain = (await (await fetch(`${replicaB.api}/trpc/graph.get?input=${encodeURIComponent(JSON.stringify(q))}`, { headers: { ...auth } })).json()) as { result: { data: Graph & { to: number } } };
+      const batch = (await (await fetch(`${replicaB.api}/trpc/graph.get?batch=1&input=${encodeURIComponent(JSON.stringify({ 0: q }))}`, { headers: { ...auth } })).json()) as [{ result: { data: Graph & { to: number } } }];
+      return plain.result.data.to === batch[0].result.data.to ? { plain: plain.result.data, batch: batch[0].result.data } : undefined;
+    });
+    assert.deepEqual(same.plain, same.batch);
     const a = await trpcQuery<Graph>(cp.api, "graph.get", { kind: "app", windowSec: 300 });
     const v2Node = a.nodes.find((n) => n.id === "app:default/reviews/v2");
     assert.equal(v2Node?.parent, "box:default/reviews");
