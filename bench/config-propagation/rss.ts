@@ -1,24 +1,20 @@
 import { readFileSync } from "node:fs";
 
-/** Resident set size of process `pid` in MB (VmRSS from /proc), or undefined once it is gone. */
-export function rssMb(pid: number): number | undefined {
+/** A `Vm…:` line of /proc/<pid>/status in MB, or undefined once the process is gone. */
+function statusMb(pid: number, field: "VmRSS" | "VmHWM"): number | undefined {
   try {
-    const m = /^VmRSS:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+    const m = new RegExp(`^${field}:\\s+(\\d+)\\s+kB`, "m").exec(readFileSync(`/proc/${pid}/status`, "utf8"));
     return m ? Number(m[1]) / 1024 : undefined;
   } catch {
     return undefined;
   }
 }
 
+/** Resident set size of process `pid` in MB (VmRSS), or undefined once it is gone. */
+export const rssMb = (pid: number): number | undefined => statusMb(pid, "VmRSS");
+
 /** The kernel's high-water mark of process `pid`'s RSS in MB (VmHWM), or undefined once it is gone. */
-export function rssPeakMb(pid: number): number | undefined {
-  try {
-    const m = /^VmHWM:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-    return m ? Number(m[1]) / 1024 : undefined;
-  } catch {
-    return undefined;
-  }
-}
+export const rssPeakMb = (pid: number): number | undefined => statusMb(pid, "VmHWM");
 
 /** CPU time (user + system) process `pid` has used so far, in seconds; undefined once it is gone. */
 export function cpuSeconds(pid: number): number | undefined {
