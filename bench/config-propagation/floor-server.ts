@@ -13,12 +13,12 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import * as grpc from "@grpc/grpc-js";
 import { ConfigDiscoveryService, SNAPSHOT_CONTENT_TYPE } from "@trellis/proto";
-import { tuneHeap } from "../../apps/control/src/heap";
+import { DEFAULT_HEAP_GROWTH_PERCENT, tuneHeap } from "../../apps/control/src/heap";
 import type { ControlMessage, ProxyMessage } from "@trellis/proto";
 
 // The same heap settings as the control plane (its launch flags come from floor-phase.ts), so
 // the RSS ratio compares work, not runtime tuning.
-tuneHeap(Number(process.env.TRELLIS_HEAP_GROWTH_PERCENT ?? 25));
+tuneHeap(Number(process.env.TRELLIS_HEAP_GROWTH_PERCENT ?? DEFAULT_HEAP_GROWTH_PERCENT));
 
 const arg = process.argv.indexOf("--bytes");
 const bytes = arg > 0 ? Number(process.argv[arg + 1]) : 4096;

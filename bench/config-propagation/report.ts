@@ -1,5 +1,5 @@
 import { cpus } from "node:os";
-import { CONTROL_PLANE_NODE_FLAGS } from "../../apps/control/src/heap";
+import { CONTROL_PLANE_NODE_FLAGS, DEFAULT_HEAP_GROWTH_PERCENT } from "../../apps/control/src/heap";
 import type { FloorResult } from "./floor-phase";
 import type { Options } from "./options";
 import { ratio, summary } from "./stats";
@@ -84,7 +84,7 @@ export function renderReport(r: Report): string {
   const lines = [
     `Config propagation — ${o.proxies} proxies, ${o.services} services (${o.services * 3} resources), ${o.writes} writes, ${o.database}`,
     `Machine: ${r.machine.cpus} CPUs shared by the server under test, the fake-proxy fleet (${o.fleetProcs} process${o.fleetProcs > 1 ? "es" : ""})${o.database === "postgres" ? ", PostgreSQL" : ""} and this orchestrator; Node ${r.machine.node}.`,
-    `Control plane: ${o.cpRuntime === "bundle" ? "the production bundle (apps/control/dist/main.mjs)" : "TypeScript sources through tsx"}, node flags ${[...CONTROL_PLANE_NODE_FLAGS, ...o.cpNodeArgs].join(" ")} (production's${o.cpNodeArgs.length ? " + this run's" : ""}), heap growth ${process.env.TRELLIS_HEAP_GROWTH_PERCENT ?? "25"} % (TRELLIS_HEAP_GROWTH_PERCENT).`,
+    `Control plane: ${o.cpRuntime === "bundle" ? "the production bundle (apps/control/dist/main.mjs)" : "TypeScript sources through tsx"}, node flags ${[...CONTROL_PLANE_NODE_FLAGS, ...o.cpNodeArgs].join(" ")} (production's${o.cpNodeArgs.length ? " + this run's" : ""}), heap growth ${process.env.TRELLIS_HEAP_GROWTH_PERCENT ?? DEFAULT_HEAP_GROWTH_PERCENT} % (TRELLIS_HEAP_GROWTH_PERCENT).`,
     `Peer "floor": NOT Istio (it cannot run here). A bare grpc-js server (floor-server.ts) with the same ConfigDiscovery proto, stream and client, that`,
     `  pushes one precomputed snapshot of Trellis's mean body size to every stream on POST /push: no database, validation, compilation or status`,
     `  tracking; the control plane's heap settings. Trellis/floor = what Trellis's work costs on top of gRPC on Node. Both measured in this run with the same fleet.`,

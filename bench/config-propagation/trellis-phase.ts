@@ -37,8 +37,6 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Control plane (child process) on a fresh database, seeded mesh, fleet, W edits of svc-0's route, one narrow edit. */
 export async function runTrellis(o: Options, cleanup: Cleanup, log: (s: string) => void): Promise<TrellisResult> {
   const env: Record<string, string> = { TRELLIS_REPLICA_ID: "bench", TRELLIS_LOG_LEVEL: "warn" };
-  // An experiment with the old generation's growth (heap.ts) reaches the control plane.
-  if (process.env.TRELLIS_HEAP_GROWTH_PERCENT) env.TRELLIS_HEAP_GROWTH_PERCENT = process.env.TRELLIS_HEAP_GROWTH_PERCENT;
   if (o.database === "postgres") {
     const db = await createTestDatabase("trellis_bench");
     cleanup.add(`drop database ${db.name}`, () => db.drop());

@@ -26,8 +26,6 @@ export interface ControlPlane {
 export async function startControlPlane(o: Options, mesh: Mesh, cleanup: Cleanup): Promise<ControlPlane> {
   const env: Record<string, string> = { TRELLIS_REPLICA_ID: "bench-telemetry", TRELLIS_LOG_LEVEL: "warn" };
   if (o.memoryMb !== undefined) env.TRELLIS_TELEMETRY_MEMORY_MB = String(o.memoryMb);
-  // An experiment with the old generation's growth (apps/control/src/heap.ts) reaches the control plane.
-  if (process.env.TRELLIS_HEAP_GROWTH_PERCENT) env.TRELLIS_HEAP_GROWTH_PERCENT = process.env.TRELLIS_HEAP_GROWTH_PERCENT;
   let dbName: string | undefined;
   if (o.database === "postgres") {
     const db = await createTestDatabase("trellis_bench_telemetry");

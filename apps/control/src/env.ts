@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import path from "node:path";
 import { z } from "zod";
+import { DEFAULT_HEAP_GROWTH_PERCENT } from "./heap";
 
 /**
  * Every environment variable the control plane reads, validated in one place. Nothing else
@@ -84,7 +85,7 @@ const EnvSchema = z.object({
    * How far V8 lets the old generation grow past what the last full GC kept, in % (see heap.ts):
    * lower trades CPU for memory; 0 keeps V8's own adaptive factor (up to 300 %).
    */
-  TRELLIS_HEAP_GROWTH_PERCENT: z.coerce.number().int("must be a whole number of percent").min(0).max(1000).default(25),
+  TRELLIS_HEAP_GROWTH_PERCENT: z.coerce.number().int("must be a whole number of percent").min(0).max(1000).default(DEFAULT_HEAP_GROWTH_PERCENT),
   /** debug | info | warn | error */
   TRELLIS_LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
 });

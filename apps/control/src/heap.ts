@@ -34,6 +34,9 @@ export const SMALL_HEAP_MB = 128;
 /** How often the heap's size is checked. */
 const CHECK_EVERY_MS = 2000;
 
+/** TRELLIS_HEAP_GROWTH_PERCENT's default (env.ts). */
+export const DEFAULT_HEAP_GROWTH_PERCENT = 25;
+
 /** Node 20's Buffer.poolSize; see the module comment. */
 export const BUFFER_POOL_BYTES = 8 * 1024;
 

@@ -41,6 +41,12 @@ export interface SpawnOptions {
   withoutProductionFlags?: boolean;
 }
 
+/** TRELLIS_HEAP_GROWTH_PERCENT of the caller's environment, when set: a benchmark's experiment with the heap (heap.ts) reaches the control plane. */
+function growthFromCaller(): Record<string, string> {
+  const v = process.env.TRELLIS_HEAP_GROWTH_PERCENT;
+  return v ? { TRELLIS_HEAP_GROWTH_PERCENT: v } : {};
+}
+
 /** Builds the production bundle (scripts/build-app.mjs control); throws with its output on failure. */
 export function buildBundle(): void {
   const r = spawnSync(process.execPath, [path.join(repoRoot, "scripts/build-app.mjs"), "control"], { cwd: repoRoot, encoding: "utf8" });
@@ -54,7 +60,7 @@ export async function spawnControlPlane(env: Record<string, string>, opts: Spawn
   const entry = opts.runtime === "bundle" ? [BUNDLE] : ["--import", "tsx", MAIN];
   const child = spawn(process.execPath, [...(opts.withoutProductionFlags ? [] : CONTROL_PLANE_NODE_FLAGS), ...(opts.nodeArgs ?? []), ...entry], {
     cwd: opts.cwd ?? repoRoot,
-    env: { PATH: process.env.PATH ?? "", TRELLIS_API_PORT: "0", TRELLIS_GRPC_PORT: "0", TRELLIS_GRPC_TLS_PORT: "0", TRELLIS_CA_KEK: TEST_CA_KEK, TRELLIS_ADMIN_PASSWORD: TEST_ADMIN_PASSWORD, ...env },
+    env: { PATH: process.env.PATH ?? "", TRELLIS_API_PORT: "0", TRELLIS_GRPC_PORT: "0", TRELLIS_GRPC_TLS_PORT: "0", TRELLIS_CA_KEK: TEST_CA_KEK, TRELLIS_ADMIN_PASSWORD: TEST_ADMIN_PASSWORD, ...growthFromCaller(), ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let err = "";
