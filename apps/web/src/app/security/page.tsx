@@ -3,23 +3,18 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useMemo, useState } from "react";
 import { BlastRadius, Problems, usePreview } from "../../components/change-preview";
 import type { Change } from "../../components/change-preview";
-import { listFormat, listParse, ParsedInput } from "../../components/list-input";
+import { JwtIssuers } from "../../components/jwt-issuers";
+import { MtlsModes } from "../../components/mtls-modes";
 import { PolicyBuilder } from "../../components/policy-builder";
 import { TrafficImpact } from "../../components/traffic-impact";
 import type { PolicyDraft } from "../../components/policy-builder";
 import { WhatIfBox } from "../../components/what-if-box";
-import { pct } from "../../lib/format";
 import { useCan, useRole } from "../../lib/me";
+import { resourceKey as key, useStagedChange } from "../../lib/staged-change";
+import type { Res } from "../../lib/staged-change";
 import { useTRPC } from "../../lib/trpc";
 
 type Upsert = Change["upserts"] extends (infer U)[] | undefined ? U : never;
-interface Res {
-  kind: string;
-  metadata: { name: string; namespace: string };
-  spec: Record<string, unknown>;
-}
-const key = (r: { kind: string; metadata: { name: string; namespace: string } }) => `${r.kind}/${r.metadata.namespace}/${r.metadata.name}`;
-const MODES = ["STRICT", "PERMISSIVE", "DISABLE"] as const;
 
 /**
  * The security editor of a namespace: mTLS mode for the namespace and per service, beside the
@@ -43,38 +38,15 @@ export default function SecurityPage() {
   const meshMode = ((meshWide.data?.items ?? []).find((r) => !(r.spec as { selector?: unknown }).selector)?.spec as { mode?: string } | undefined)?.mode ?? "PERMISSIVE";
   const graph = useQuery({ ...trpc.graph.get.queryOptions({ kind: "service", windowSec: 300, namespaces: namespace ? [namespace] : [] }), enabled: namespace !== "", refetchInterval: 10_000 });
 
-  // The change being built: upserts and deletes by resource key.
-  const [upserts, setUpserts] = useState<Map<string, Res>>(new Map());
-  const [deletes, setDeletes] = useState<Set<string>>(new Set());
   const [editing, setEditing] = useState<PolicyDraft | undefined>();
   const [message, setMessage] = useState("");
   const [saved, setSaved] = useState<number | undefined>();
   const [suggestWindow, setSuggestWindow] = useState(600);
   const [suggesting, setSuggesting] = useState(false);
-  useEffect(() => {
-    setUpserts(new Map());
-    setDeletes(new Set());
-    setEditing(undefined);
-  }, [namespace]);
-
   const stored = (list.data?.items ?? []) as unknown as Res[];
-  const current = (k: string) => (deletes.has(k) ? undefined : (upserts.get(k) ?? stored.find((r) => key(r) === k)));
-  const stage = (r: Res) => {
-    setUpserts(new Map(upserts).set(key(r), r));
-    setDeletes(new Set([...deletes].filter((d) => d !== key(r))));
-  };
-  const unstage = (k: string) => {
-    const u = new Map(upserts);
-    u.delete(k);
-    setUpserts(u);
-    setDeletes(new Set([...deletes].filter((d) => d !== k)));
-  };
-  const remove = (k: string) => {
-    const u = new Map(upserts);
-    u.delete(k);
-    setUpserts(u);
-    if (stored.some((r) => key(r) === k)) setDeletes(new Set(deletes).add(k));
-  };
+  // The change being built: upserts and deletes by resource key, cleared with the namespace.
+  const { upserts, deletes, stage, stageAll, unstage, remove, clear, ofKind, freeName, staged } = useStagedChange(stored, namespace);
+  useEffect(() => setEditing(undefined), [namespace]);
 
   // The policy in the builder is part of the change as it is typed, so its preview is live.
   const all = new Map(upserts);
@@ -91,9 +63,7 @@ export default function SecurityPage() {
     try {
       const r = await suggest.refetch();
       if (!r.data) return;
-      const u = new Map(upserts);
-      for (const p of r.data.policies) u.set(key(p as unknown as Res), p as unknown as Res);
-      setUpserts(u);
+      stageAll(r.data.policies as unknown as Res[]);
     } finally {
       setSuggesting(false);
     }
@@ -103,8 +73,7 @@ export default function SecurityPage() {
     trpc.resources.write.mutationOptions({
       onSuccess: (r) => {
         setSaved(r.revision);
-        setUpserts(new Map());
-        setDeletes(new Set());
+        clear();
         setEditing(undefined);
         setMessage("");
         void qc.invalidateQueries({ queryKey: trpc.resources.list.queryKey() });
@@ -114,16 +83,11 @@ export default function SecurityPage() {
   const save = () => change && list.data && write.mutate({ ...change, baseRevision: preview?.baseRevision ?? list.data.revision, message: message || `security of ${namespace}` });
 
   /** The PeerAuthentication selecting exactly `service` (undefined: the namespace-wide one), as the change would leave it. */
-  const peerAuth = (service?: string): Res | undefined => {
-    const all = new Map<string, Res>();
-    for (const r of stored) if (r.kind === "PeerAuthentication") all.set(key(r), r);
-    for (const [k, r] of upserts) if (r.kind === "PeerAuthentication") all.set(k, r);
-    for (const k of deletes) all.delete(k);
-    return [...all.values()].find((r) => {
+  const peerAuth = (service?: string): Res | undefined =>
+    ofKind("PeerAuthentication").map(([, r]) => r).find((r) => {
       const sel = r.spec.selector as { service?: string; matchLabels?: unknown } | undefined;
       return sel?.service === service && sel?.matchLabels === undefined;
     });
-  };
   const setMode = (service: string | undefined, mode: string) => {
     const existing = peerAuth(service);
     const name = existing?.metadata.name ?? (service ? `${service}-mtls` : "default");
@@ -131,18 +95,8 @@ export default function SecurityPage() {
     if (mode === "") return remove(k);
     stage({ kind: "PeerAuthentication", metadata: { name, namespace }, spec: { ...(existing?.spec ?? {}), ...(service ? { selector: { service } } : {}), mode } });
   };
-  const nsMode = (peerAuth(undefined)?.spec.mode as string | undefined) ?? "";
   const observed = (service: string) => graph.data?.nodes.find((n) => n.id === `svc:${namespace}/${service}`)?.inbound?.mtlsShare;
-  const policies = [...new Map([...stored, ...upserts.values()].filter((r) => r.kind === "AuthorizationPolicy").map((r) => [key(r), current(key(r))])).entries()].filter(([, r]) => r !== undefined) as [string, Res][];
-  const jwt = [...new Map([...stored, ...upserts.values()].filter((r) => r.kind === "RequestAuthentication").map((r) => [key(r), current(key(r))])).entries()].filter(([, r]) => r !== undefined) as [string, Res][];
-  const staged = [...upserts.keys(), ...deletes];
-  /** A name no resource of that kind in the namespace has yet (stored or in the change), so "create" never overwrites. */
-  const freeName = (kind: string, prefix: string) => {
-    const taken = new Set([...stored, ...upserts.values()].filter((r) => r.kind === kind).map((r) => r.metadata.name));
-    let i = 1;
-    while (taken.has(`${prefix}-${i}`)) i++;
-    return `${prefix}-${i}`;
-  };
+  const policies = ofKind("AuthorizationPolicy");
 
   return (
     <>
@@ -170,47 +124,7 @@ export default function SecurityPage() {
       {!canEdit ? <p className="panel muted">Viewers see the security settings; operators and admins change them.</p> : null}
       <div style={{ display: "grid", gridTemplateColumns: "minmax(0, 1fr) minmax(0, 400px)", gap: 12, alignItems: "start" }}>
         <div style={{ minWidth: 0 }}>
-          <section className="panel" data-testid="mtls" style={{ marginBottom: 12 }}>
-            <h2 style={{ fontSize: 15, marginTop: 0 }}>Mutual TLS</h2>
-            <table>
-              <thead>
-                <tr>
-                  <th>workloads</th>
-                  <th>mode</th>
-                  <th className="num">observed on mTLS (5 min)</th>
-                </tr>
-              </thead>
-              <tbody>
-                <tr data-testid={`mtls-${namespace}`}>
-                  <td>every workload in {namespace}</td>
-                  <td>
-                    <select aria-label={`mTLS mode of ${namespace}`} value={nsMode} disabled={!canEdit} onChange={(e) => setMode(undefined, e.target.value)}>
-                      <option value="">mesh default ({meshMode})</option>
-                      {MODES.map((m) => (
-                        <option key={m}>{m}</option>
-                      ))}
-                    </select>
-                  </td>
-                  <td />
-                </tr>
-                {inNs.map((s) => (
-                  <tr key={s} data-testid={`mtls-${namespace}-${s}`}>
-                    <td>{s}</td>
-                    <td>
-                      <select aria-label={`mTLS mode of ${s}`} value={(peerAuth(s)?.spec.mode as string | undefined) ?? ""} disabled={!canEdit} onChange={(e) => setMode(s, e.target.value)}>
-                        <option value="">as the namespace</option>
-                        {MODES.map((m) => (
-                          <option key={m}>{m}</option>
-                        ))}
-                      </select>
-                    </td>
-                    <td className="num">{graph.isPending ? "…" : pct(observed(s))}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-            <Problems list={problems.filter((p) => p.resource?.startsWith("PeerAuthentication/"))} />
-          </section>
+          <MtlsModes namespace={namespace} services={inNs} meshMode={meshMode} canEdit={canEdit} modeOf={(s) => (peerAuth(s)?.spec.mode as string | undefined) ?? ""} setMode={setMode} observed={observed} observedPending={graph.isPending} problems={problems} />
 
           <section className="panel" data-testid="authz" style={{ marginBottom: 12 }}>
             <h2 style={{ fontSize: 15, marginTop: 0 }}>Authorization policies</h2>
@@ -284,43 +198,14 @@ export default function SecurityPage() {
             ) : null}
           </section>
 
-          <section className="panel" data-testid="jwt" style={{ marginBottom: 12 }}>
-            <h2 style={{ fontSize: 15, marginTop: 0 }}>JWT (RequestAuthentication)</h2>
-            {jwt.length === 0 ? <p className="muted">No RequestAuthentication: the proxies do not check tokens, and no request has a JWT principal to authorize on.</p> : null}
-            {jwt.map(([k, r]) => {
-              const rules = (r.spec.jwtRules as { issuer: string; jwksUri?: string; jwks?: string; audiences?: string[] }[]) ?? [];
-              const setRule = (patch: Record<string, unknown>) => stage({ ...r, spec: { ...r.spec, jwtRules: [{ ...rules[0], ...patch }, ...rules.slice(1)] } });
-              return (
-                <div key={k} className="form-row" data-testid={`jwt-${r.metadata.name}`}>
-                  <strong>{r.metadata.name}</strong>
-                  <span className="muted">{(r.spec.selector as { service?: string } | undefined)?.service ?? "every workload"}</span>
-                  <label>
-                    issuer
-                    <input value={rules[0]?.issuer ?? ""} disabled={!canEdit} onChange={(e) => setRule({ issuer: e.target.value })} size={22} />
-                  </label>
-                  <label>
-                    JWKS URL
-                    <input value={rules[0]?.jwksUri ?? (rules[0]?.jwks ? "(inline keys)" : "")} disabled={!canEdit || rules[0]?.jwks !== undefined} onChange={(e) => setRule({ jwksUri: e.target.value || undefined })} size={24} />
-                  </label>
-                  <label>
-                    audiences
-                    <ParsedInput value={rules[0]?.audiences} format={listFormat} parse={listParse} disabled={!canEdit} onValue={(v) => setRule({ audiences: v })} size={14} />
-                  </label>
-                  {canEdit ? (
-                    <button type="button" className="secondary" onClick={() => remove(k)}>
-                      Delete
-                    </button>
-                  ) : null}
-                  <Problems list={problems.filter((p) => p.resource === k)} />
-                </div>
-              );
-            })}
-            {canEdit ? (
-              <button type="button" className="secondary" onClick={() => stage({ kind: "RequestAuthentication", metadata: { name: freeName("RequestAuthentication", "jwt"), namespace }, spec: { jwtRules: [{ issuer: "https://issuer.example", jwksUri: "https://issuer.example/.well-known/jwks.json" }] } })}>
-                Add an issuer
-              </button>
-            ) : null}
-          </section>
+          <JwtIssuers
+            resources={ofKind("RequestAuthentication")}
+            canEdit={canEdit}
+            problems={problems}
+            stage={stage}
+            remove={remove}
+            add={() => stage({ kind: "RequestAuthentication", metadata: { name: freeName("RequestAuthentication", "jwt"), namespace }, spec: { jwtRules: [{ issuer: "https://issuer.example", jwksUri: "https://issuer.example/.well-known/jwks.json" }] } })}
+          />
 
           {canEdit ? (
             <section className="panel" data-testid="security-change">
