@@ -40,3 +40,5 @@ export {
 /** The `Snapshot.content_type` of a JSON-encoded `SnapshotSchema` body (@trellis/config). */
 export const SNAPSHOT_CONTENT_TYPE = "application/vnd.trellis.snapshot.v1+json";
 export { MemoryCertificateProvider } from "./memory-certificate-provider";
+/** The wire writer the generated `encode(message, writer)` functions write into (for callers that reuse one). */
+export { BinaryWriter } from "@bufbuild/protobuf/wire";

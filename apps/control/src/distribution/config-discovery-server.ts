@@ -6,7 +6,7 @@ import type { Logger } from "../log";
 import type { ValidHello } from "./parse-hello";
 import type { ConfigSource, EndpointRegistry, ProxySyncStatus, SyncStatusSink, TelemetrySender, TelemetrySink } from "./ports";
 import { ProxyConnection } from "./proxy-connection";
-import type { ConnectionEvents, IncomingMessage } from "./proxy-connection";
+import type { ConnectionEvents, IncomingMessage, OutgoingMessage } from "./proxy-connection";
 import { EndpointCache } from "./endpoint-cache";
 import { GraceTimers } from "./grace-timers";
 import { PushCoalescer } from "./push-coalescer";
@@ -89,7 +89,7 @@ export class ConfigDiscoveryServer {
 
   /** The handlers, for an app that registers the service on its own grpc.Server (see addTo). */
   readonly implementation = {
-    streamConfig: (call: grpc.ServerDuplexStream<IncomingMessage, ControlMessage>): void => {
+    streamConfig: (call: grpc.ServerDuplexStream<IncomingMessage, OutgoingMessage>): void => {
       if (this.closing) {
         call.emit("error", { code: grpc.status.UNAVAILABLE, details: "control plane replica is shutting down" });
         return;

@@ -2,9 +2,8 @@ import assert from "node:assert/strict";
 import { EventEmitter } from "node:events";
 import { describe, test } from "node:test";
 import type { ServerDuplexStream } from "@grpc/grpc-js";
-import type { ControlMessage } from "@trellis/proto";
-import { ProxyConnection } from "./proxy-connection";
-import type { ConnectionEvents, IncomingMessage } from "./proxy-connection";
+import { OutgoingSnapshot, ProxyConnection } from "./proxy-connection";
+import type { ConnectionEvents, IncomingMessage, OutgoingMessage } from "./proxy-connection";
 import type { CompiledSnapshot } from "./snapshot-compiler";
 
 /** A stand-in for grpc-js's server stream that lets the test decide when writes complete and whether the buffer is full. */
@@ -12,8 +11,8 @@ class FakeCall extends EventEmitter {
   readonly written: string[] = [];
   private readonly callbacks: (() => void)[] = [];
   full = false;
-  write(msg: ControlMessage, cb: () => void): boolean {
-    this.written.push(msg.message?.$case === "snapshot" ? msg.message.value.version : `goodbye:${msg.message?.$case === "goodbye" ? msg.message.value.code : ""}`);
+  write(msg: OutgoingMessage, cb: () => void): boolean {
+    this.written.push(msg instanceof OutgoingSnapshot ? msg.version : `goodbye:${msg.message?.$case === "goodbye" ? msg.message.value.code : ""}`);
     this.callbacks.push(cb);
     return !this.full;
   }
@@ -26,13 +25,13 @@ class FakeCall extends EventEmitter {
   end(): void {}
 }
 
-const snap = (version: string): CompiledSnapshot => ({ version, revision: 1, body: () => Buffer.from("{}"), snapshot: () => { throw new Error("unused"); } });
+const snap = (version: string): CompiledSnapshot => ({ version, revision: 1, body: () => Buffer.from("{}"), bodyChunks: () => [Buffer.from("{}")], snapshot: () => { throw new Error("unused"); } });
 
 function connection() {
   const call = new FakeCall();
   const sent: string[] = [];
   const events: ConnectionEvents = { hello: async () => {}, sent: (_c, v) => sent.push(v), ack: () => {}, nack: () => {}, telemetry: () => undefined, closed: () => {} };
-  const conn = new ProxyConnection(call as unknown as ServerDuplexStream<IncomingMessage, ControlMessage>, events);
+  const conn = new ProxyConnection(call as unknown as ServerDuplexStream<IncomingMessage, OutgoingMessage>, events);
   return { call, conn, sent };
 }
 

@@ -2,7 +2,6 @@ import { status } from "@grpc/grpc-js";
 import type { ServerDuplexStream } from "@grpc/grpc-js";
 import { spiffeIdsOfSan } from "@trellis/config";
 import type { SpiffeIdentity } from "@trellis/config";
-import { SNAPSHOT_CONTENT_TYPE } from "@trellis/proto";
 import type { ControlMessage, ProxyMessage, TapSpec } from "@trellis/proto";
 import { parseHello } from "./parse-hello";
 import type { ValidHello } from "./parse-hello";
@@ -16,6 +15,20 @@ export class MalformedMessage {
 }
 
 export type IncomingMessage = ProxyMessage | MalformedMessage;
+
+/**
+ * A Snapshot message whose body is still in chunks (see CompiledSnapshot.bodyChunks): the
+ * serializer writes them into the frame as they are, so a push does not join each proxy's body
+ * first. On the wire it is exactly ControlMessage{snapshot{version, content_type, body}}.
+ */
+export class OutgoingSnapshot {
+  constructor(
+    readonly version: string,
+    readonly bodyChunks: readonly Uint8Array[],
+  ) {}
+}
+
+export type OutgoingMessage = ControlMessage | OutgoingSnapshot;
 
 /** What a connection reports to the server. Callbacks run after the protocol checks passed. */
 export interface ConnectionEvents {
@@ -74,7 +87,7 @@ export class ProxyConnection {
   telemetryRejected = 0;
 
   constructor(
-    private readonly call: ServerDuplexStream<IncomingMessage, ControlMessage>,
+    private readonly call: ServerDuplexStream<IncomingMessage, OutgoingMessage>,
     private readonly events: ConnectionEvents,
   ) {
     call.on("data", (msg: IncomingMessage) => this.receive(msg));
@@ -136,8 +149,7 @@ export class ProxyConnection {
   private write(snapshot: CompiledSnapshot): void {
     this.remember(snapshot.version);
     this.inFlight = true;
-    const msg: ControlMessage = { message: { $case: "snapshot", value: { version: snapshot.version, contentType: SNAPSHOT_CONTENT_TYPE, body: snapshot.body() } } };
-    const ok = this.call.write(msg, () => {
+    const ok = this.call.write(new OutgoingSnapshot(snapshot.version, snapshot.bodyChunks()), () => {
       this.inFlight = false;
       this.writeWaiting();
     });

@@ -9,7 +9,7 @@ import type { MeshIndex } from "./mesh-index";
 import { outboundScope } from "./outbound-hosts";
 import type { OutboundScope } from "./outbound-hosts";
 import { hostInputs, resolutionKey, sameInputs, topologyKey } from "./compile-reuse";
-import { encodeParts, encodeSnapshot, encodedVersion, outboundJson } from "./snapshot-encoding";
+import { encodeParts, encodeSnapshotChunks, encodedVersion, outboundJson } from "./snapshot-encoding";
 
 /** What snapshots are compiled from. Resources must be immutable per revision (the revision log guarantees it). */
 export interface CompileInputs {
@@ -26,6 +26,8 @@ export interface CompiledSnapshot {
   revision: number;
   /** The canonical JSON body (UTF-8), built on first call. */
   body(): Buffer;
+  /** The body as chunks whose concatenation is body(), built on each call without joining them (the push path). */
+  bodyChunks(): readonly Buffer[];
   /** The snapshot as an object (for tests and config dumps). */
   snapshot(): Snapshot;
 }
@@ -127,8 +129,9 @@ export class SnapshotCompiler {
     const version = encodedVersion(parts, out.digest);
     const revision = this.revision;
     let body: Buffer | undefined;
-    const getBody = (): Buffer => (body ??= encodeSnapshot(parts, out.json, revision, version));
-    return { version, revision, body: getBody, snapshot: () => JSON.parse(getBody().toString("utf8")) as Snapshot };
+    const bodyChunks = () => encodeSnapshotChunks(parts, out.json, revision, version);
+    const getBody = (): Buffer => (body ??= Buffer.concat(bodyChunks()));
+    return { version, revision, body: getBody, bodyChunks, snapshot: () => JSON.parse(getBody().toString("utf8")) as Snapshot };
   }
 
   private scopeFor(index: MeshIndex, proxy: SnapshotProxy): OutboundScope {

@@ -55,11 +55,13 @@ export function encodedVersion(e: EncodedParts, outboundDigest: string): string 
 }
 
 /**
- * The canonical JSON body of the whole snapshot (keys sorted), as UTF-8. The outbound part is
- * spliced in as already-encoded bytes, so a large outbound shared by many proxies is encoded once.
+ * The canonical JSON body of the whole snapshot (keys sorted), as UTF-8 chunks: the per-proxy
+ * head, the outbound part as already-encoded bytes (shared by many proxies, encoded once), and
+ * the per-proxy tail. Their concatenation is the body; the config stream writes them straight
+ * into its frame (service-definition.ts) without joining them first.
  */
-export function encodeSnapshot(e: EncodedParts, outbound: Buffer, revision: number, version: string): Buffer {
+export function encodeSnapshotChunks(e: EncodedParts, outbound: Buffer, revision: number, version: string): [Buffer, Buffer, Buffer] {
   const head = `{"gateways":${e.gateways},"inbound":${e.inbound},"outbound":`;
   const tail = `,"proxy":${e.proxy},"revision":${canonicalJson(revision)},"tracing":${e.tracing}${e.trust},"version":${JSON.stringify(version)}}`;
-  return Buffer.concat([Buffer.from(head, "utf8"), outbound, Buffer.from(tail, "utf8")]);
+  return [Buffer.from(head, "utf8"), outbound, Buffer.from(tail, "utf8")];
 }
