@@ -109,7 +109,9 @@ export class ConfigDiscoveryServer {
    * that server (the Identity service, TLS only). close() shuts them all down.
    */
   async listen(address: string, credentials: grpc.ServerCredentials = grpc.ServerCredentials.createInsecure(), alsoServe?: (server: grpc.Server) => void): Promise<number> {
-    const server = new grpc.Server({ "grpc.keepalive_time_ms": 30_000, "grpc.keepalive_timeout_ms": 10_000 });
+    // Channelz off: grpc-js tracks every session and call for it by default (per-connection
+    // trees, timestamps and counters), and nothing here serves the channelz service to read them.
+    const server = new grpc.Server({ "grpc.keepalive_time_ms": 30_000, "grpc.keepalive_timeout_ms": 10_000, "grpc.enable_channelz": 0 });
     this.addTo(server);
     alsoServe?.(server);
     const port = await new Promise<number>((resolve, reject) => server.bindAsync(address, credentials, (err, p) => (err ? reject(err) : resolve(p))));
