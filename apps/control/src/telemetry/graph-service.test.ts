@@ -4,7 +4,7 @@ import { ResourceSchema } from "@trellis/config";
 import { silentLogger } from "@trellis/config/log";
 import type { Resource } from "@trellis/config";
 import { GraphQuerySchema } from "../graph/types";
-import { GraphService } from "./graph-service";
+import { GraphService, liveRefreshSec } from "./graph-service";
 import { LiveTelemetry } from "./live/live-telemetry";
 import { T0, TestClock, httpRow } from "./live/test-rows";
 
@@ -71,5 +71,29 @@ describe("GraphService live graphs", () => {
     assert.equal(edgeRps(g), 10);
     assert.equal(reads.resources, 1);
     assert.equal(await service.graph(GraphQuerySchema.parse({ windowSec: 1, until: (T0 + 1) * 1000 })) === g, false, "a replay is built for each caller");
+  });
+
+  test("a long window is rebuilt every liveRefreshSec seconds, and callers meanwhile get the graph built last", async () => {
+    const { service, second } = setup();
+    assert.equal(liveRefreshSec(60), 1);
+    assert.equal(liveRefreshSec(719), 1);
+    assert.equal(liveRefreshSec(1800), 5);
+    const q = GraphQuerySchema.parse({ windowSec: 1800 });
+    second(T0, 10);
+    const first = await service.graph(q);
+    assert.equal(first.to, (T0 + 1) * 1000);
+    for (let s = 1; s < 5; s++) {
+      second(T0 + s, 10);
+      assert.equal(await service.graph(q), first, `${s} s later the 30-minute graph is the one built at ${T0 + 1}`);
+    }
+    second(T0 + 5, 10);
+    const next = await service.graph(q);
+    assert.notEqual(next, first, "5 s later it is rebuilt");
+    assert.equal(next.to, (T0 + 6) * 1000);
+    assert.equal(next.edges[0]?.traffic?.requests, 60, "with every second up to the last complete one");
+    const minute = GraphQuerySchema.parse({ windowSec: 60 });
+    const m = await service.graph(minute);
+    second(T0 + 6, 10);
+    assert.notEqual(await service.graph(minute), m, "a one-minute window still moves every second");
   });
 });

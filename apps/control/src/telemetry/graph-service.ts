@@ -17,6 +17,11 @@ export interface GraphInputs {
   endpoints(): Promise<readonly Endpoint[]>;
 }
 
+/** How often a live graph of a `windowSec` window is rebuilt, s: every second up to 12 min, then window/360 (30 min: 5 s). */
+export function liveRefreshSec(windowSec: number): number {
+  return Math.max(1, Math.floor(windowSec / 360));
+}
+
 /** How long the endpoint list is reused between graph builds: a subscription ticks every second. */
 const ENDPOINTS_MAX_AGE_MS = 5000;
 /**
@@ -31,15 +36,20 @@ const RESOURCES_MAX_AGE_MS = 1000;
  * briefly so a dashboard's per-second graph subscription does not read the database every
  * second; the resources come from the store, which caches per revision.
  *
- * Live graphs (no `until`) are built once per second per distinct query and shared by every
- * caller and watcher in that second, builds under way included. (Building the recently asked
- * queries ahead, as each second closes, was tried: at 1000 services it kept the event loop
- * busy with graphs nobody asked for in that second, and answers got slower.)
+ * Live graphs (no `until`) are built at most once per refresh interval per distinct query and
+ * shared by every caller and watcher meanwhile, builds under way included. The interval is one
+ * second for windows up to 12 minutes and grows with the window (liveRefreshSec): a 30-minute
+ * graph is rebuilt every 5 s, when a second moves its numbers by 0.06 % — as Kiali refreshes
+ * long windows less often. The graph's `to` says which window a caller got. (Building the
+ * recently asked queries ahead, as each second closes, was tried: at 1000 services it kept the
+ * event loop busy with graphs nobody asked for in that second, and answers got slower.)
  */
 export class GraphService {
   /** Live graphs (or their builds under way) for the window ending at `recentSecond`, by query. */
   private readonly recent = new Map<string, Promise<Graph>>();
   private recentSecond = -1;
+  /** Live graphs refreshed less often than every second (see liveRefreshSec), with the second their window ends. */
+  private readonly slower = new Map<string, { to: number; graph: Promise<Graph> }>();
   private endpointCache: { at: number; value: Promise<readonly Endpoint[]> } | undefined;
   private resourceCache: { at: number; value: Promise<readonly Resource[]> } | undefined;
 
@@ -72,9 +82,22 @@ export class GraphService {
     return buildGraph(source, resources, endpoints, query);
   }
 
-  /** The live graph of `query` for the window ending at the last complete second: shared, built at most once. */
+  /**
+   * The live graph of `query` for the window ending at the last complete second, shared and built
+   * at most once — or, for a long window, the one built within its refresh interval.
+   */
   private liveGraph(key: string, query: GraphQuery): Promise<Graph> {
     const to = this.live.window.lastCompleteSecond + 1;
+    const refresh = liveRefreshSec(query.windowSec);
+    if (refresh > 1) {
+      const held = this.slower.get(key);
+      if (held && held.to <= to && to - held.to < refresh) return held.graph;
+      const entry = { to, graph: this.build(query, to) };
+      this.slower.set(key, entry);
+      entry.graph.catch(() => this.slower.get(key) === entry && this.slower.delete(key));
+      if (this.slower.size > 64) this.slower.delete(this.slower.keys().next().value!); // queries nobody repeats
+      return entry.graph;
+    }
     if (this.recentSecond !== to) {
       this.recent.clear();
       this.recentSecond = to;
