@@ -96,4 +96,24 @@ describe("GraphService live graphs", () => {
     second(T0 + 6, 10);
     assert.notEqual(await service.graph(minute), m, "a one-minute window still moves every second");
   });
+
+  test("with stale, a caller in a new second gets the last graph at once and the new one is built after its answer", async () => {
+    const { service, reads, second } = setup();
+    const q = GraphQuerySchema.parse({ windowSec: 1 });
+    second(T0, 10);
+    const first = await service.graph(q, { stale: true });
+    assert.equal(first.to, (T0 + 1) * 1000, "nothing built yet: the caller waits for the fresh graph");
+    second(T0 + 1, 30);
+    const quick = await service.graph(q, { stale: true });
+    assert.equal(quick, first, "the previous second's graph, while this second's is still to be built");
+    const fresh = await service.graph(q);
+    assert.equal(fresh.to, (T0 + 2) * 1000);
+    assert.equal(edgeRps(fresh), 30);
+    assert.equal(await service.graph(q, { stale: true }), fresh, "once built, everyone gets the new graph");
+    assert.equal(reads.resources, 1);
+    second(T0 + 2, 5);
+    second(T0 + 3, 5);
+    const later = await service.graph(q, { stale: true });
+    assert.equal(later.to, (T0 + 4) * 1000, "a graph two seconds old is not handed out: the caller waits");
+  });
 });

@@ -17,6 +17,19 @@ export interface GraphInputs {
   endpoints(): Promise<readonly Endpoint[]>;
 }
 
+/**
+ * Live queries remembered, each with its last graph (several MB at 1000 services, plus its
+ * serialized body): at most this many, and none nobody asked for in LIVE_QUERY_IDLE_MS.
+ */
+const LIVE_QUERIES = 8;
+const LIVE_QUERY_IDLE_MS = 30_000;
+
+interface LiveEntry {
+  askedAt: number;
+  latest?: { to: number; graph: Graph };
+  building?: { to: number; graph: Promise<Graph> };
+}
+
 /** How often a live graph of a `windowSec` window is rebuilt, s: every second up to 12 min, then window/360 (30 min: 5 s). */
 export function liveRefreshSec(windowSec: number): number {
   return Math.max(1, Math.floor(windowSec / 360));
@@ -45,11 +58,8 @@ const RESOURCES_MAX_AGE_MS = 1000;
  * event loop busy with graphs nobody asked for in that second, and answers got slower.)
  */
 export class GraphService {
-  /** Live graphs (or their builds under way) for the window ending at `recentSecond`, by query. */
-  private readonly recent = new Map<string, Promise<Graph>>();
-  private recentSecond = -1;
-  /** Live graphs refreshed less often than every second (see liveRefreshSec), with the second their window ends. */
-  private readonly slower = new Map<string, { to: number; graph: Promise<Graph> }>();
+  /** Per live query (its JSON): the last graph built and the build under way, if any (at most LIVE_QUERIES, least recently asked dropped). */
+  private readonly liveGraphs = new Map<string, LiveEntry>();
   private endpointCache: { at: number; value: Promise<readonly Endpoint[]> } | undefined;
   private resourceCache: { at: number; value: Promise<readonly Resource[]> } | undefined;
 
@@ -72,8 +82,16 @@ export class GraphService {
     return this.live.window;
   }
 
-  async graph(query: GraphQuery): Promise<Graph> {
-    if (query.until === undefined) return this.liveGraph(JSON.stringify(query), query);
+  /**
+   * The graph of `query`. A live one (no `until`) is shared: built at most once per refresh
+   * interval (liveRefreshSec) for every caller. With `stale`, a caller that arrives while the
+   * newer graph is still to be built gets the one before it (one interval older) at once, and
+   * the build runs after its answer is out — graph.get uses it, so a build (~50 ms at 1000
+   * services) delays the callers who happen to arrive during it, not the one who started it.
+   * graph.watch waits for the fresh graph.
+   */
+  async graph(query: GraphQuery, opts: { stale?: boolean } = {}): Promise<Graph> {
+    if (query.until === undefined) return this.liveGraph(JSON.stringify(query), query, opts.stale ?? false);
     const [resources, endpoints] = await Promise.all([this.resources(), this.endpoints()]);
     const to = Math.floor(query.until / 1000);
     const source = this.sourceFor(to - query.windowSec);
@@ -82,37 +100,41 @@ export class GraphService {
     return buildGraph(source, resources, endpoints, query);
   }
 
-  /**
-   * The live graph of `query` for the window ending at the last complete second, shared and built
-   * at most once — or, for a long window, the one built within its refresh interval.
-   */
-  private liveGraph(key: string, query: GraphQuery): Promise<Graph> {
+  private liveGraph(key: string, query: GraphQuery, stale: boolean): Promise<Graph> {
     const to = this.live.window.lastCompleteSecond + 1;
     const refresh = liveRefreshSec(query.windowSec);
-    if (refresh > 1) {
-      const held = this.slower.get(key);
-      if (held && held.to <= to && to - held.to < refresh) return held.graph;
-      const entry = { to, graph: this.build(query, to) };
-      this.slower.set(key, entry);
-      entry.graph.catch(() => this.slower.get(key) === entry && this.slower.delete(key));
-      if (this.slower.size > 64) this.slower.delete(this.slower.keys().next().value!); // queries nobody repeats
-      return entry.graph;
+    const now = Date.now();
+    let e = this.liveGraphs.get(key);
+    if (e) this.liveGraphs.delete(key); // re-inserted below: the map's order is least recently asked first
+    e ??= { askedAt: now };
+    e.askedAt = now;
+    for (const [k, old] of this.liveGraphs) {
+      if (this.liveGraphs.size < LIVE_QUERIES && now - old.askedAt < LIVE_QUERY_IDLE_MS) break;
+      this.liveGraphs.delete(k);
     }
-    if (this.recentSecond !== to) {
-      this.recent.clear();
-      this.recentSecond = to;
+    this.liveGraphs.set(key, e);
+    const latest = e.latest;
+    if (latest && latest.to <= to && to - latest.to < refresh) return Promise.resolve(latest.graph);
+    let building = e.building;
+    if (!building || building.to !== to) {
+      const entry = e;
+      const b = { to, graph: this.build(query, to) };
+      e.building = building = b;
+      b.graph.then(
+        (graph) => {
+          if (!entry.latest || entry.latest.to < b.to) entry.latest = { to: b.to, graph };
+          if (entry.building === b) entry.building = undefined;
+        },
+        () => entry.building === b && (entry.building = undefined),
+      );
     }
-    let g = this.recent.get(key);
-    if (g === undefined) {
-      g = this.build(query, to);
-      this.recent.set(key, g);
-      g.catch(() => this.recent.get(key) === g && this.recent.delete(key));
-    }
-    return g;
+    if (stale && latest && latest.to <= to && to - latest.to < 2 * refresh) return Promise.resolve(latest.graph);
+    return building.graph;
   }
 
   private async build(query: GraphQuery, to: number): Promise<Graph> {
     const [resources, endpoints] = await Promise.all([this.resources(), this.endpoints()]);
+    await new Promise((r) => setImmediate(r)); // a caller answered from the graph before this one is written out first
     const source = this.sourceFor(to - query.windowSec);
     if (source !== this.live.window) await this.prepareHistory(to - query.windowSec, to);
     // Pinned to `to`: the inputs were awaited, and the graph is the one asked for, not a later second's.

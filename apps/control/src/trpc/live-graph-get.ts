@@ -29,7 +29,7 @@ export function liveGraphGet(telemetry: Pick<GraphService, "graph">): (req: Inco
     }
     const query = GraphQuerySchema.safeParse(input);
     if (!query.success || query.data.until !== undefined) return orElse();
-    telemetry.graph(query.data).then(
+    telemetry.graph(query.data, { stale: true }).then(
       (graph) => {
         let body = bodies.get(graph);
         if (!body) bodies.set(graph, (body = Buffer.from(JSON.stringify({ result: { data: graph } }), "utf8")));

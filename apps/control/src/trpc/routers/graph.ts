@@ -4,7 +4,7 @@ import { viewerProcedure, router } from "../trpc";
 
 export const graphRouter = router({
   /** The traffic graph of a window (default: the last 60 s). */
-  get: viewerProcedure.input(GraphQuerySchema).query(({ ctx, input }) => ctx.telemetry.graph(input)),
+  get: viewerProcedure.input(GraphQuerySchema).query(({ ctx, input }) => ctx.telemetry.graph(input, { stale: true })),
   /** The same graph, pushed again after every complete second (live view; a long window when it is rebuilt, see liveRefreshSec); `until` is ignored. */
   watch: viewerProcedure.input(GraphQuerySchema).subscription(async function* ({ ctx, input, signal }) {
     const query = { ...input, until: undefined };
