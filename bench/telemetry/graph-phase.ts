@@ -15,6 +15,8 @@ export interface GetTiming {
   windowSec: number;
   ms: number[];
   buildMs: number[];
+  /** How old the graph's window end was when the answer arrived, ms (a live graph is at most one refresh interval behind; see GraphService). */
+  ageMs: number[];
   nodes: number;
   edges: number;
   bytes: number;
@@ -39,20 +41,21 @@ interface GraphBody {
 /** Signed in as the first admin, as the dashboard would be. */
 const headers = (api: string) => sessionFor(api, "admin");
 
-async function getGraph(api: string, kind: string, windowSec: number): Promise<{ ms: number; graph: GraphBody; bytes: number }> {
+async function getGraph(api: string, kind: string, windowSec: number): Promise<{ ms: number; graph: GraphBody; bytes: number; receivedAt: number }> {
   const url = `${api}/trpc/graph.get?input=${encodeURIComponent(JSON.stringify({ kind, windowSec }))}`;
   const auth = await headers(api);
   const t0 = performance.now();
   const res = await fetch(url, { headers: { ...auth } });
   const text = await res.text();
   const ms = performance.now() - t0;
+  const receivedAt = Date.now();
   if (!res.ok) throw new Error(`graph.get ${kind} ${windowSec}s: HTTP ${res.status}: ${text.slice(0, 300)}`);
-  return { ms, graph: (JSON.parse(text) as { result: { data: GraphBody } }).result.data, bytes: text.length };
+  return { ms, graph: (JSON.parse(text) as { result: { data: GraphBody } }).result.data, bytes: text.length, receivedAt };
 }
 
 /** `calls` rounds over every (kind, window) after `warmup` rounds that are not kept; with the measured span in monotonic µs (to cut profiles). */
 export async function timeGraphGet(api: string, calls: number, warmup = 2): Promise<{ timings: GetTiming[]; fromUs: number; toUs: number }> {
-  const timings: GetTiming[] = KINDS.flatMap((kind) => WINDOWS.map((windowSec) => ({ kind, windowSec, ms: [], buildMs: [], nodes: 0, edges: 0, bytes: 0 })));
+  const timings: GetTiming[] = KINDS.flatMap((kind) => WINDOWS.map((windowSec) => ({ kind, windowSec, ms: [], buildMs: [], ageMs: [], nodes: 0, edges: 0, bytes: 0 })));
   for (let round = 0; round < warmup; round++) for (const t of timings) await getGraph(api, t.kind, t.windowSec);
   const fromUs = nowUs();
   for (let round = 0; round < calls; round++) {
@@ -60,6 +63,7 @@ export async function timeGraphGet(api: string, calls: number, warmup = 2): Prom
       const r = await getGraph(api, t.kind, t.windowSec);
       t.ms.push(r.ms);
       t.buildMs.push(r.graph.buildMs);
+      t.ageMs.push(r.receivedAt - r.graph.to);
       t.nodes = r.graph.nodes.length;
       t.edges = r.graph.edges.length;
       t.bytes = r.bytes;

@@ -73,7 +73,7 @@ export function buildReport(o: Options, r: RunResult) {
   const sentInBlocks = on.reduce((n, b) => n + b.sent, 0);
   const late = q(r.totals.lateMs);
   const lost = r.totals.sent - r.live.deltasAccepted - r.live.deltasRejected - r.totals.rejected;
-  const graph = r.graph.timings.map((t) => ({ kind: t.kind, windowSec: t.windowSec, heldS: r.graph.heldS[t.windowSec] ?? Number.NaN, ms: q(t.ms), buildMs: q(t.buildMs), nodes: t.nodes, edges: t.edges, kb: t.bytes / 1024 }));
+  const graph = r.graph.timings.map((t) => ({ kind: t.kind, windowSec: t.windowSec, heldS: r.graph.heldS[t.windowSec] ?? Number.NaN, ms: q(t.ms), buildMs: q(t.buildMs), ageMs: q(t.ageMs), nodes: t.nodes, edges: t.edges, kb: t.bytes / 1024 }));
   const intervals = r.watch.arrivals.slice(1).map((t, i) => t - r.watch.arrivals[i]!);
   const verdict = (ok: boolean): Verdict => (!fullSize ? "n/a" : ok ? "PASS" : "FAIL");
   return {
@@ -161,8 +161,8 @@ export function renderReport(r: Report): string {
     "",
     `Graph API (HTTP GET /trpc/graph.get, ${r.graph.length ? r.graph[0]!.ms.n : 0} calls per row, round-robin over the rows, telemetry running; ms from request to last byte):`,
     ...table(
-      ["query", "data held", "p50", "p95", "p99", "max", "buildMs p50", "buildMs p95", "nodes", "edges", "KB"],
-      r.graph.map((g) => [`${g.kind}, ${label(g.windowSec)}`, `${fmt(g.heldS)} s`, g.ms.p50, g.ms.p95, g.ms.p99, g.ms.max, g.buildMs.p50, g.buildMs.p95, String(g.nodes), String(g.edges), fmt(g.kb)]),
+      ["query", "data held", "p50", "p95", "p99", "max", "buildMs p50", "buildMs p95", "data age p50", "data age max", "nodes", "edges", "KB"],
+      r.graph.map((g) => [`${g.kind}, ${label(g.windowSec)}`, `${fmt(g.heldS)} s`, g.ms.p50, g.ms.p95, g.ms.p99, g.ms.max, g.buildMs.p50, g.buildMs.p95, g.ageMs.p50, g.ageMs.max, String(g.nodes), String(g.edges), fmt(g.kb)]),
     ),
     `Control plane during the graph.get calls: ${fmt(r.graphCpuPerS, 3)} CPU s/s (ingest included).`,
     `graph.watch (service, 60 s, SSE), ${r.watch.intervalMs.n + 1} pushes: interval p50 ${fmt(r.watch.intervalMs.p50)} / p95 ${fmt(r.watch.intervalMs.p95)} / p99 ${fmt(r.watch.intervalMs.p99)} ms; arrival after the second closed p50 ${fmt(r.watch.lagMs.p50)} / p95 ${fmt(r.watch.lagMs.p95)} / p99 ${fmt(r.watch.lagMs.p99)} ms;`,
