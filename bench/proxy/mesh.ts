@@ -122,7 +122,9 @@ export async function startMesh(o: MeshOptions, cleanup: Cleanup, log: (s: strin
       mkdirSync(o.stdoutDir, { recursive: true });
       stdout = openSync(path.join(o.stdoutDir, `${name}.log`), "w");
     }
-    const child = spawnChild(name, process.execPath, args, { stdout, cwd: repoRoot });
+    // A caller's heap-growth setting reaches the proxies (experiments; unset: the proxy's own default).
+    const growth = process.env.TRELLIS_PROXY_HEAP_GROWTH_PERCENT;
+    const child = spawnChild(name, process.execPath, args, { stdout, cwd: repoRoot, env: growth === undefined ? {} : { TRELLIS_PROXY_HEAP_GROWTH_PERCENT: growth } });
     if (typeof stdout === "number") closeSync(stdout); // the child has its own copy
     cleanup.add(`stop ${name}`, () => child.stop());
     await waitFor(`${name} /ready`, async () => {

@@ -3,10 +3,17 @@
 // Prints one JSON line `{"event":"listening",...}` with the bound ports on stdout first; access
 // logs follow on stdout, operational logs go to stderr.
 import { ArgsError, parseProxyArgs, USAGE, wantsHelp } from "./args";
+import { tuneProxyHeap } from "./node-flags";
 import { installRuntimeFixes } from "./runtime-fixes";
 import { createLogger } from "./core/log";
 import { startSidecar } from "./sidecar";
 
+try {
+  tuneProxyHeap();
+} catch (err) {
+  process.stderr.write(`trellis-proxy: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(2);
+}
 const argv = process.argv.slice(2);
 if (wantsHelp(argv)) {
   process.stdout.write(USAGE + "\n");

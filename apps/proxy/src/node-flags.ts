@@ -1,8 +1,30 @@
+import v8 from "node:v8";
+
 /**
- * Node.js flags a trellis-proxy runs with in production (the container image's command and
- * bench/proxy use these). A 4 MB semi-space keeps the young generation small: in
+ * Node.js flags a trellis-proxy runs best with (bench/proxy passes them; docker-compose's
+ * sidecar commands do not yet). A 4 MB semi-space keeps the young generation small: in
  * bench/proxy on Node 20 it cut peak RSS under saturation from ~170 MB to ~140 MB and the
  * sidecar pair's p99 at 1000 rps from ~9 ms to ~5 ms (shorter scavenges), at no measurable
  * throughput cost. Smaller (2 MB) costs throughput and tail latency again.
  */
 export const PROXY_NODE_FLAGS: readonly string[] = ["--max-semi-space-size=4"];
+
+/**
+ * How far V8's old generation may grow past what the last full GC kept, in percent; 0 leaves
+ * V8's own factor (up to 4× for a small heap), the default. TRELLIS_PROXY_HEAP_GROWTH_PERCENT
+ * trades memory for latency; measured in one bench/proxy run each on this 2-core machine
+ * (pair and mTLS pair at 1000 rps, then saturation): 25 cut a sidecar's peak RSS from
+ * 172–176 MB to 101–125 MB, but the pair's added p99 went from +7.9 to +18.4 ms (mTLS +10.5
+ * → +21.6 ms) and its CPU at 1000 rps up 5–20 % — more full GCs on the request path. Set from
+ * inside the process (V8 reads the flag at each GC), so it holds however the proxy is launched.
+ */
+export const PROXY_HEAP_GROWTH_PERCENT = 0;
+
+/** Applies TRELLIS_PROXY_HEAP_GROWTH_PERCENT when set, else PROXY_HEAP_GROWTH_PERCENT (0: V8's own growth); returns the percent in force. */
+export function tuneProxyHeap(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env.TRELLIS_PROXY_HEAP_GROWTH_PERCENT;
+  const percent = raw === undefined || raw === "" ? PROXY_HEAP_GROWTH_PERCENT : Number(raw);
+  if (!Number.isInteger(percent) || percent < 0 || percent > 400) throw new Error(`TRELLIS_PROXY_HEAP_GROWTH_PERCENT must be an integer 0–400 (0: V8's default growth), got '${raw}'`);
+  v8.setFlagsFromString(`--heap-growing-percent=${percent}`);
+  return percent;
+}
