@@ -5,6 +5,7 @@ import { fileURLToPath } from "node:url";
 import { describe, it } from "node:test";
 import { parse } from "yaml";
 import { CONTROL_PLANE_NODE_FLAGS } from "@trellis/control/heap";
+import { PROXY_NODE_FLAGS } from "@trellis/proxy/node-flags";
 import { WORKLOADS } from "../src/resources";
 
 // docker-compose.yml checked statically: no Docker engine runs on this machine (the brief says
@@ -12,6 +13,9 @@ import { WORKLOADS } from "../src/resources";
 // checked against the repository itself: commands and the files they run, build contexts and
 // the Dockerfile, published ports, variables, dependencies, health checks and what Prometheus
 // scrapes.
+
+/** Where the program is in `node [node flags…] <program> [args…]`. */
+const scriptIndex = (cmd: readonly string[]): number => cmd.findIndex((a, i) => i > 0 && !a.startsWith("--"));
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 const read = (f: string) => readFileSync(path.join(root, f), "utf8");
@@ -82,11 +86,11 @@ describe("docker-compose.yml (static checks; no Docker engine here)", () => {
         assert.equal((s as { working_dir?: string }).working_dir, "/app/apps/web");
         continue;
       }
-      // node [flags…] <bundle> [args…]: the flags are the program's own (the control plane's are in heap.ts).
-      const script = cmd.findIndex((a, i) => i > 0 && !a.startsWith("--"));
+      // node [flags…] <bundle> [args…]: the flags are the program's own (control: heap.ts; proxy: node-flags.ts).
+      const script = scriptIndex(cmd);
       const m = /^apps\/(\w+)\/dist\/(\w+)\.mjs$/.exec(cmd[script]!);
       assert.ok(m, `${name}: runs a bundle (${cmd[script]})`);
-      assert.deepEqual(cmd.slice(1, script), m[1] === "control" ? [...CONTROL_PLANE_NODE_FLAGS] : [], `${name}: node flags`);
+      assert.deepEqual(cmd.slice(1, script), m[1] === "control" ? [...CONTROL_PLANE_NODE_FLAGS] : m[1] === "proxy" ? [...PROXY_NODE_FLAGS] : [], `${name}: node flags`);
       const [, app, entry] = m;
       assert.ok(entries[app!]?.includes(entry!), `${name}: scripts/build-app.mjs builds ${cmd[1]}`);
       assert.ok(existsSync(path.join(root, `apps/${app}/src/${entry}.ts`)), `${name}: its source apps/${app}/src/${entry}.ts`);
@@ -96,8 +100,8 @@ describe("docker-compose.yml (static checks; no Docker engine here)", () => {
     // The proxies' flags are the proxy's own (a typo would stop the container at start).
     const usage = read("apps/proxy/src/args.ts");
     for (const [name, s] of Object.entries(services)) {
-      if (!s.command?.[1]?.startsWith("apps/proxy/")) continue;
-      for (const flag of s.command.filter((a) => a.startsWith("--"))) assert.ok(usage.includes(`flag: "${flag.slice(2)}"`), `${name}: ${flag} is a trellis-proxy flag`);
+      if (!s.command || !s.command[scriptIndex(s.command)]?.startsWith("apps/proxy/")) continue;
+      for (const flag of s.command.slice(scriptIndex(s.command) + 1).filter((a) => a.startsWith("--"))) assert.ok(usage.includes(`flag: "${flag.slice(2)}"`), `${name}: ${flag} is a trellis-proxy flag`);
     }
   });
 
@@ -150,7 +154,7 @@ describe("docker-compose.yml (static checks; no Docker engine here)", () => {
   it("Prometheus scrapes every proxy's admin port; every sidecar joins with the token the bootstrap job writes for its workload", () => {
     const prom = parse(read("docker/prometheus.yml")) as { scrape_configs: Array<{ static_configs: Array<{ targets: string[] }> }> };
     const targets = prom.scrape_configs.flatMap((c) => c.static_configs.flatMap((s) => s.targets)).sort();
-    const proxies = Object.entries(services).filter(([, s]) => s.command?.[1] === "apps/proxy/dist/main.mjs");
+    const proxies = Object.entries(services).filter(([, s]) => s.command?.[scriptIndex(s.command)] === "apps/proxy/dist/main.mjs");
     const expected = proxies.map(([name, s]) => `${s.network_mode ? s.network_mode.slice(8) : name}:15000`).sort();
     assert.deepEqual(targets, expected);
     const written = new Set<string>(WORKLOADS.map((w) => w.workload));

@@ -1,8 +1,8 @@
 import v8 from "node:v8";
 
 /**
- * Node.js flags a trellis-proxy runs best with (bench/proxy passes them; docker-compose's
- * sidecar commands do not yet). A 4 MB semi-space keeps the young generation small: in
+ * Node.js flags a trellis-proxy runs with in production (docker-compose's sidecar commands,
+ * checked by apps/demo/test/compose.test.ts) and in bench/proxy. A 4 MB semi-space keeps the young generation small: in
  * bench/proxy on Node 20 it cut peak RSS under saturation from ~170 MB to ~140 MB and the
  * sidecar pair's p99 at 1000 rps from ~9 ms to ~5 ms (shorter scavenges), at no measurable
  * throughput cost. Smaller (2 MB) costs throughput and tail latency again.
