@@ -116,4 +116,31 @@ describe("GraphService live graphs", () => {
     const later = await service.graph(q, { stale: true });
     assert.equal(later.to, (T0 + 4) * 1000, "a graph two seconds old is not handed out: the caller waits");
   });
+
+  test("more live queries than are remembered, asked in turn, still share their builds", async () => {
+    const { service, second } = setup();
+    second(T0, 10);
+    const queries = Array.from({ length: 12 }, (_, i) => GraphQuerySchema.parse({ windowSec: 10 + i }));
+    const first = await Promise.all(queries.map((q) => service.graph(q)));
+    const again = await Promise.all(queries.map((q) => service.graph(q)));
+    again.forEach((g, i) => assert.equal(g, first[i], `query ${i}: the same graph, not a rebuild (none was evicted while in use)`));
+  });
+
+  test("a build that outlasts a second is joined by the callers of the next seconds of its refresh interval", async () => {
+    const clock = new TestClock(T0);
+    const live = new LiveTelemetry({ now: clock.now }, silentLogger);
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const service = new GraphService(live, { resources: async () => (await gate, []), endpoints: async () => [] });
+    const advance = (sec: number) => (clock.set(sec), live.window.advance());
+    advance(T0 + 1);
+    const q = GraphQuerySchema.parse({ windowSec: 1800 });
+    const a = service.graph(q);
+    advance(T0 + 2);
+    advance(T0 + 3);
+    const b = service.graph(q);
+    release();
+    assert.equal(await b, await a, "the slow build was joined, not started again");
+    assert.equal((await a).to, (T0 + 1) * 1000);
+  });
 });

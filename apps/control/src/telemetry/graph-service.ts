@@ -19,10 +19,13 @@ export interface GraphInputs {
 
 /**
  * Live queries remembered, each with its last graph (several MB at 1000 services, plus its
- * serialized body): at most this many, and none nobody asked for in LIVE_QUERY_IDLE_MS.
+ * serialized body). None nobody asked for in LIVE_QUERY_IDLE_MS; past LIVE_QUERIES, the least
+ * recently asked go first, but not one asked in the last LIVE_QUERY_BUSY_MS or with a build
+ * under way — evicting a query about to be asked again would rebuild it on every call.
  */
 const LIVE_QUERIES = 8;
 const LIVE_QUERY_IDLE_MS = 30_000;
+const LIVE_QUERY_BUSY_MS = 10_000;
 
 interface LiveEntry {
   askedAt: number;
@@ -109,14 +112,18 @@ export class GraphService {
     e ??= { askedAt: now };
     e.askedAt = now;
     for (const [k, old] of this.liveGraphs) {
-      if (this.liveGraphs.size < LIVE_QUERIES && now - old.askedAt < LIVE_QUERY_IDLE_MS) break;
+      const idle = now - old.askedAt;
+      const evict = idle >= LIVE_QUERY_IDLE_MS || (this.liveGraphs.size >= LIVE_QUERIES && idle >= LIVE_QUERY_BUSY_MS && !old.building);
+      if (!evict) break; // the rest were asked more recently
       this.liveGraphs.delete(k);
     }
     this.liveGraphs.set(key, e);
     const latest = e.latest;
     if (latest && latest.to <= to && to - latest.to < refresh) return Promise.resolve(latest.graph);
     let building = e.building;
-    if (!building || building.to !== to) {
+    // A build under way for this refresh interval is joined (one that takes longer than a second
+    // must not start another each second).
+    if (!building || building.to > to || to - building.to >= refresh) {
       const entry = e;
       const b = { to, graph: this.build(query, to) };
       e.building = building = b;
