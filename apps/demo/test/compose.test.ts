@@ -92,7 +92,7 @@ describe("docker-compose.yml (static checks; no Docker engine here)", () => {
       assert.ok(m, `${name}: runs a bundle (${cmd[script]})`);
       assert.deepEqual(cmd.slice(1, script), m[1] === "control" ? [...CONTROL_PLANE_NODE_FLAGS] : m[1] === "proxy" ? [...PROXY_NODE_FLAGS] : [], `${name}: node flags`);
       const [, app, entry] = m;
-      assert.ok(entries[app!]?.includes(entry!), `${name}: scripts/build-app.mjs builds ${cmd[1]}`);
+      assert.ok(entries[app!]?.includes(entry!), `${name}: scripts/build-app.mjs builds ${cmd[script]}`);
       assert.ok(existsSync(path.join(root, `apps/${app}/src/${entry}.ts`)), `${name}: its source apps/${app}/src/${entry}.ts`);
       assert.match(dockerfile, new RegExp(`build-app\\.mjs ${app}\\b`), `${name}: the Dockerfile builds ${app}`);
       assert.match(dockerfile, new RegExp(`COPY --from=build .*apps/${app}/dist`), `${name}: the runtime stage has apps/${app}/dist`);

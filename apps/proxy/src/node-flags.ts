@@ -20,11 +20,16 @@ export const PROXY_NODE_FLAGS: readonly string[] = ["--max-semi-space-size=4"];
  */
 export const PROXY_HEAP_GROWTH_PERCENT = 0;
 
-/** Applies TRELLIS_PROXY_HEAP_GROWTH_PERCENT when set, else PROXY_HEAP_GROWTH_PERCENT (0: V8's own growth); returns the percent in force. */
-export function tuneProxyHeap(env: NodeJS.ProcessEnv = process.env): number {
+/**
+ * Applies TRELLIS_PROXY_HEAP_GROWTH_PERCENT when set, else PROXY_HEAP_GROWTH_PERCENT; returns
+ * the percent it set, or undefined when it left V8's flags alone (a `node
+ * --heap-growing-percent=N` launch flag then still holds).
+ */
+export function tuneProxyHeap(env: NodeJS.ProcessEnv = process.env): number | undefined {
   const raw = env.TRELLIS_PROXY_HEAP_GROWTH_PERCENT;
   const percent = raw === undefined || raw === "" ? PROXY_HEAP_GROWTH_PERCENT : Number(raw);
   if (!Number.isInteger(percent) || percent < 0 || percent > 400) throw new Error(`TRELLIS_PROXY_HEAP_GROWTH_PERCENT must be an integer 0–400 (0: V8's default growth), got '${raw}'`);
+  if ((raw === undefined || raw === "") && percent === 0) return undefined;
   v8.setFlagsFromString(`--heap-growing-percent=${percent}`);
   return percent;
 }
