@@ -8,12 +8,6 @@ import { installRuntimeFixes } from "./runtime-fixes";
 import { createLogger } from "./core/log";
 import { startSidecar } from "./sidecar";
 
-try {
-  tuneProxyHeap();
-} catch (err) {
-  process.stderr.write(`trellis-proxy: ${err instanceof Error ? err.message : String(err)}\n`);
-  process.exit(2);
-}
 const argv = process.argv.slice(2);
 if (wantsHelp(argv)) {
   process.stdout.write(USAGE + "\n");
@@ -29,6 +23,7 @@ try {
   }
   throw err;
 }
+tuneProxyHeap(opts.heapGrowthPercent);
 const log = createLogger(opts.logLevel, { proxy: `${opts.namespace}/${opts.workload}` });
 const fixes = installRuntimeFixes();
 if (fixes.bindPatched) log.debug("AsyncResource#bind replaced without its deprecated accessor (see runtime-fixes.ts)");

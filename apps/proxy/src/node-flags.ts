@@ -10,26 +10,15 @@ import v8 from "node:v8";
 export const PROXY_NODE_FLAGS: readonly string[] = ["--max-semi-space-size=4"];
 
 /**
- * How far V8's old generation may grow past what the last full GC kept, in percent; 0 leaves
- * V8's own factor (up to 4× for a small heap), the default. TRELLIS_PROXY_HEAP_GROWTH_PERCENT
- * trades memory for latency; measured in one bench/proxy run each on this 2-core machine
- * (pair and mTLS pair at 1000 rps, then saturation): 25 cut a sidecar's peak RSS from
- * 172–176 MB to 101–125 MB, but the pair's added p99 went from +7.9 to +18.4 ms (mTLS +10.5
- * → +21.6 ms) and its CPU at 1000 rps up 5–20 % — more full GCs on the request path. Set from
+ * Sets how far V8's old generation may grow past what the last full GC kept, in percent
+ * (--heap-growth-percent / TRELLIS_PROXY_HEAP_GROWTH_PERCENT; 0 = V8's own factor, up to 4× for a
+ * small heap); undefined leaves V8's flags alone, so a `node --heap-growing-percent=N` launch flag
+ * still holds. A trade of memory for latency, measured in one bench/proxy run each on this 2-core
+ * machine (pair and mTLS pair at 1000 rps, then saturation): 25 cut a sidecar's peak RSS from
+ * 172–176 MB to 101–125 MB, but the pair's added p99 went from +7.9 to +18.4 ms (mTLS +10.5 →
+ * +21.6 ms) and its CPU at 1000 rps up 5–20 % — more full GCs on the request path. Set from
  * inside the process (V8 reads the flag at each GC), so it holds however the proxy is launched.
  */
-export const PROXY_HEAP_GROWTH_PERCENT = 0;
-
-/**
- * Applies TRELLIS_PROXY_HEAP_GROWTH_PERCENT when set, else PROXY_HEAP_GROWTH_PERCENT; returns
- * the percent it set, or undefined when it left V8's flags alone (a `node
- * --heap-growing-percent=N` launch flag then still holds).
- */
-export function tuneProxyHeap(env: NodeJS.ProcessEnv = process.env): number | undefined {
-  const raw = env.TRELLIS_PROXY_HEAP_GROWTH_PERCENT;
-  const percent = raw === undefined || raw === "" ? PROXY_HEAP_GROWTH_PERCENT : Number(raw);
-  if (!Number.isInteger(percent) || percent < 0 || percent > 400) throw new Error(`TRELLIS_PROXY_HEAP_GROWTH_PERCENT must be an integer 0–400 (0: V8's default growth), got '${raw}'`);
-  if ((raw === undefined || raw === "") && percent === 0) return undefined;
-  v8.setFlagsFromString(`--heap-growing-percent=${percent}`);
-  return percent;
+export function tuneProxyHeap(growthPercent: number | undefined): void {
+  if (growthPercent !== undefined) v8.setFlagsFromString(`--heap-growing-percent=${growthPercent}`);
 }
