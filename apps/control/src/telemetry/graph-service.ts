@@ -2,6 +2,7 @@ import type { Endpoint, Resource } from "@trellis/config";
 import { buildGraph } from "../graph/build-graph";
 import type { Graph, GraphQuery } from "../graph/types";
 import { goldenSignals } from "./golden-signals";
+import { LiveGraphs } from "./live-graphs";
 import type { GoldenSignals, SignalsQuery } from "./golden-signals";
 import type { LiveTelemetry, LiveTelemetryStats } from "./live/live-telemetry";
 import type { LiveWindow } from "./live/live-window";
@@ -15,22 +16,6 @@ export type HistorySource = SlotSource & { prepare?(range: TimeRange): Promise<v
 export interface GraphInputs {
   resources(): Promise<readonly Resource[]>;
   endpoints(): Promise<readonly Endpoint[]>;
-}
-
-/**
- * Live queries remembered, each with its last graph (several MB at 1000 services, plus its
- * serialized body). None nobody asked for in LIVE_QUERY_IDLE_MS; past LIVE_QUERIES, the least
- * recently asked go first, but not one asked in the last LIVE_QUERY_BUSY_MS or with a build
- * under way — evicting a query about to be asked again would rebuild it on every call.
- */
-const LIVE_QUERIES = 8;
-const LIVE_QUERY_IDLE_MS = 30_000;
-const LIVE_QUERY_BUSY_MS = 10_000;
-
-interface LiveEntry {
-  askedAt: number;
-  latest?: { to: number; graph: Graph };
-  building?: { to: number; graph: Promise<Graph> };
 }
 
 /** How often a live graph of a `windowSec` window is rebuilt, s: every second up to 12 min, then window/360 (30 min: 5 s). */
@@ -61,8 +46,8 @@ const RESOURCES_MAX_AGE_MS = 1000;
  * event loop busy with graphs nobody asked for in that second, and answers got slower.)
  */
 export class GraphService {
-  /** Per live query (its JSON): the last graph built and the build under way, if any (at most LIVE_QUERIES, least recently asked dropped). */
-  private readonly liveGraphs = new Map<string, LiveEntry>();
+  /** Live graphs by query (its JSON), shared between callers (live-graphs.ts). */
+  private readonly liveGraphs = new LiveGraphs();
   private endpointCache: { at: number; value: Promise<readonly Endpoint[]> } | undefined;
   private resourceCache: { at: number; value: Promise<readonly Resource[]> } | undefined;
 
@@ -105,38 +90,7 @@ export class GraphService {
 
   private liveGraph(key: string, query: GraphQuery, stale: boolean): Promise<Graph> {
     const to = this.live.window.lastCompleteSecond + 1;
-    const refresh = liveRefreshSec(query.windowSec);
-    const now = Date.now();
-    let e = this.liveGraphs.get(key);
-    if (e) this.liveGraphs.delete(key); // re-inserted below: the map's order is least recently asked first
-    e ??= { askedAt: now };
-    e.askedAt = now;
-    for (const [k, old] of this.liveGraphs) {
-      const idle = now - old.askedAt;
-      const evict = idle >= LIVE_QUERY_IDLE_MS || (this.liveGraphs.size >= LIVE_QUERIES && idle >= LIVE_QUERY_BUSY_MS && !old.building);
-      if (!evict) break; // the rest were asked more recently
-      this.liveGraphs.delete(k);
-    }
-    this.liveGraphs.set(key, e);
-    const latest = e.latest;
-    if (latest && latest.to <= to && to - latest.to < refresh) return Promise.resolve(latest.graph);
-    let building = e.building;
-    // A build under way for this refresh interval is joined (one that takes longer than a second
-    // must not start another each second).
-    if (!building || building.to > to || to - building.to >= refresh) {
-      const entry = e;
-      const b = { to, graph: this.build(query, to) };
-      e.building = building = b;
-      b.graph.then(
-        (graph) => {
-          if (!entry.latest || entry.latest.to < b.to) entry.latest = { to: b.to, graph };
-          if (entry.building === b) entry.building = undefined;
-        },
-        () => entry.building === b && (entry.building = undefined),
-      );
-    }
-    if (stale && latest && latest.to <= to && to - latest.to < 2 * refresh) return Promise.resolve(latest.graph);
-    return building.graph;
+    return this.liveGraphs.get(key, to, liveRefreshSec(query.windowSec), stale, () => this.build(query, to));
   }
 
   private async build(query: GraphQuery, to: number): Promise<Graph> {
