@@ -52,8 +52,16 @@ COPY --from=build --chown=node:node /src/apps/demo/package.json ./apps/demo/pack
 # The dashboard: Next's production build, served by `next start` from apps/web.
 COPY --from=build --chown=node:node /src/apps/web/.next ./apps/web/.next
 COPY --from=build --chown=node:node /src/apps/web/package.json /src/apps/web/next.config.mjs ./apps/web/
+# jemalloc for the control plane (apps/control/src/allocator.ts: glibc keeps what a push to
+# thousands of proxies frees resident), linked at one path whatever the architecture.
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends libjemalloc2 \
+ && rm -rf /var/lib/apt/lists/* \
+ && ln -s "$(find /usr/lib -name libjemalloc.so.2 | head -n 1)" /usr/local/lib/libjemalloc.so.2 \
+ && test -e /usr/local/lib/libjemalloc.so.2
 RUN mkdir -p /data /bootstrap && chown node:node /data /bootstrap
 USER node
 # The proxy's admin port answers /ready; the control plane's API answers /readyz.
-# --max-semi-space-size=8: the control plane's young generation (apps/control/src/heap.ts).
-CMD ["node", "--max-semi-space-size=8", "apps/control/dist/main.mjs"]
+# --max-semi-space-size=8: the control plane's young generation (apps/control/src/heap.ts);
+# `env` preloads jemalloc for this command only (allocator.ts), not for every process of the image.
+CMD ["env", "LD_PRELOAD=/usr/local/lib/libjemalloc.so.2", "MALLOC_CONF=narenas:1,dirty_decay_ms:0,muzzy_decay_ms:0", "node", "--max-semi-space-size=8", "apps/control/dist/main.mjs"]

@@ -5,6 +5,7 @@ import { CONTROL_PLANE_NODE_FLAGS } from "../../apps/control/src/heap";
 import type { Cleanup } from "./cleanup";
 import { Fleet } from "./fleet";
 import { connectFleet, measureChanges, type ChangeResult, type ConnectResult } from "./measure";
+import { mallocEnv } from "./options";
 import type { Options } from "./options";
 import { cpuSeconds, cpuSecondsOf, machineLoad, machineTicks, RssSampler } from "./rss";
 
@@ -25,7 +26,7 @@ export interface FloorResult {
 
 /** The same fleet and the same number of pushes against the bare grpc-js floor server (floor-server.ts). */
 export async function runFloor(o: Options, bytes: number, cleanup: Cleanup, log: (s: string) => void): Promise<FloorResult> {
-  const child = spawn(process.execPath, [...CONTROL_PLANE_NODE_FLAGS, ...o.cpNodeArgs, "--import", "tsx", SERVER, "--bytes", String(bytes)], { stdio: ["pipe", "pipe", "inherit"] });
+  const child = spawn(process.execPath, [...CONTROL_PLANE_NODE_FLAGS, ...o.cpNodeArgs, "--import", "tsx", SERVER, "--bytes", String(bytes)], { stdio: ["pipe", "pipe", "inherit"], env: { ...process.env, ...mallocEnv(o) } });
   const stop = cleanup.add("stop the floor server", () => {
     if (child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise((r) => child.once("exit", r));

@@ -1,4 +1,5 @@
 import { parseArgs } from "node:util";
+import { controlPlaneMallocEnv, findJemalloc } from "../../apps/control/src/allocator";
 
 export interface Options {
   proxies: number;
@@ -19,6 +20,8 @@ export interface Options {
   cpRuntime: "bundle" | "tsx";
   /** Skip the floor peer (for profiling runs only; ratios are then absent). */
   noFloor: boolean;
+  /** The control plane's and the floor's malloc: jemalloc as production runs it (allocator.ts), or the system's. */
+  malloc: "jemalloc" | "system";
 }
 
 export const USAGE = `usage: npm run bench:config-propagation -- [options]
@@ -32,6 +35,7 @@ export const USAGE = `usage: npm run bench:config-propagation -- [options]
   --cpu-prof DIR     write a CPU profile of the control plane into DIR
   --cp-runtime=R     bundle (default: apps/control/dist/main.mjs, built first, as production runs it) or tsx (the sources)
   --cp-node-args=F   extra node flags for the control plane, space-separated (e.g. --cp-node-args='--max-semi-space-size=4')
+  --malloc M         jemalloc (default: as production, apps/control/src/allocator.ts; needs Debian's libjemalloc2) or system
   --no-floor         skip the transport-floor peer
   --json             machine-readable output`;
 
@@ -62,6 +66,7 @@ export function parseOptions(argv: string[]): Options {
       "cp-node-args": { type: "string" },
       "cp-runtime": { type: "string" },
       "no-floor": { type: "boolean" },
+      malloc: { type: "string" },
       json: { type: "boolean" },
       help: { type: "boolean" },
     },
@@ -71,6 +76,9 @@ export function parseOptions(argv: string[]): Options {
     process.exit(0);
   }
   const proxies = int("proxies", values.proxies, 1000, 1);
+  const malloc = values.malloc ?? "jemalloc";
+  if (malloc !== "jemalloc" && malloc !== "system") throw new Error(`--malloc must be 'jemalloc' or 'system', got '${malloc}'\n${USAGE}`);
+  if (malloc === "jemalloc" && !findJemalloc()) throw new Error(`--malloc jemalloc: libjemalloc.so.2 not found; apt-get install -y libjemalloc2, or run with --malloc system\n${USAGE}`);
   const database = values.database ?? "postgres";
   if (database !== "postgres" && database !== "pglite") throw new Error(`--database must be 'postgres' or 'pglite', got '${database}'\n${USAGE}`);
   return {
@@ -86,5 +94,11 @@ export function parseOptions(argv: string[]): Options {
     cpNodeArgs: (values["cp-node-args"] ?? "").split(" ").filter(Boolean),
     cpRuntime: runtime(values["cp-runtime"]),
     noFloor: values["no-floor"] ?? false,
+    malloc,
   };
+}
+
+/** The environment that gives a server under test the run's malloc (LD_PRELOAD emptied for the system's). */
+export function mallocEnv(o: Options): Record<string, string> {
+  return o.malloc === "jemalloc" ? controlPlaneMallocEnv() : { LD_PRELOAD: "" };
 }

@@ -1,4 +1,5 @@
 import { cpus } from "node:os";
+import { JEMALLOC_CONF } from "../../apps/control/src/allocator";
 import { CONTROL_PLANE_NODE_FLAGS, DEFAULT_HEAP_GROWTH_PERCENT } from "../../apps/control/src/heap";
 import type { FloorResult } from "./floor-phase";
 import type { Options } from "./options";
@@ -21,7 +22,7 @@ export function buildReport(o: Options, t: TrellisResult, f: FloorResult | undef
   const latencyVerdict: Verdict = o.proxies !== TARGETS.latency.proxies ? "n/a" : p99 < TARGETS.latency.p99Ms ? "PASS" : "FAIL";
   const rssVerdict: Verdict = o.proxies !== TARGETS.rss.proxies || o.services !== TARGETS.rss.services ? "n/a" : t.rssPeakMb <= TARGETS.rss.mb ? "PASS" : "FAIL";
   return {
-    options: { proxies: o.proxies, services: o.services, writes: o.writes, database: o.database, fleetProcs: o.fleetProcs, pauseMs: o.pauseMs, cpRuntime: o.cpRuntime, cpNodeArgs: o.cpNodeArgs },
+    options: { proxies: o.proxies, services: o.services, writes: o.writes, database: o.database, fleetProcs: o.fleetProcs, pauseMs: o.pauseMs, cpRuntime: o.cpRuntime, cpNodeArgs: o.cpNodeArgs, malloc: o.malloc },
     machine: { cpus: cpus().length, node: process.version },
     trellis: {
       seedMs: t.seedMs,
@@ -84,7 +85,8 @@ export function renderReport(r: Report): string {
   const lines = [
     `Config propagation — ${o.proxies} proxies, ${o.services} services (${o.services * 3} resources), ${o.writes} writes, ${o.database}`,
     `Machine: ${r.machine.cpus} CPUs shared by the server under test, the fake-proxy fleet (${o.fleetProcs} process${o.fleetProcs > 1 ? "es" : ""})${o.database === "postgres" ? ", PostgreSQL" : ""} and this orchestrator; Node ${r.machine.node}.`,
-    `Control plane: ${o.cpRuntime === "bundle" ? "the production bundle (apps/control/dist/main.mjs)" : "TypeScript sources through tsx"}, node flags ${[...CONTROL_PLANE_NODE_FLAGS, ...o.cpNodeArgs].join(" ")} (production's${o.cpNodeArgs.length ? " + this run's" : ""}), heap growth ${process.env.TRELLIS_HEAP_GROWTH_PERCENT ?? DEFAULT_HEAP_GROWTH_PERCENT} % (TRELLIS_HEAP_GROWTH_PERCENT).`,
+    `Control plane: ${o.cpRuntime === "bundle" ? "the production bundle (apps/control/dist/main.mjs)" : "TypeScript sources through tsx"}, node flags ${[...CONTROL_PLANE_NODE_FLAGS, ...o.cpNodeArgs].join(" ")} (production's${o.cpNodeArgs.length ? " + this run's" : ""}), heap growth ${process.env.TRELLIS_HEAP_GROWTH_PERCENT ?? DEFAULT_HEAP_GROWTH_PERCENT} % (TRELLIS_HEAP_GROWTH_PERCENT),`,
+    `  malloc ${o.malloc === "jemalloc" ? `jemalloc, MALLOC_CONF=${JEMALLOC_CONF} (production's, allocator.ts)` : "the system's (glibc; --malloc system)"}; the floor runs on the same.`,
     `Peer "floor": NOT Istio (it cannot run here). A bare grpc-js server (floor-server.ts) with the same ConfigDiscovery proto, stream and client, that`,
     `  pushes one precomputed snapshot of Trellis's mean body size to every stream on POST /push: no database, validation, compilation or status`,
     `  tracking; the control plane's heap settings. Trellis/floor = what Trellis's work costs on top of gRPC on Node. Both measured in this run with the same fleet.`,

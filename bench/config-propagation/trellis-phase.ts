@@ -8,6 +8,7 @@ import { Fleet } from "./fleet";
 import { connectFleet, measureChanges, type ChangeResult, type ConnectResult } from "./measure";
 import { cpuSeconds, cpuSecondsOf, machineLoad, machineTicks, RssSampler } from "./rss";
 import { apiClient, callersOf, seed, serviceName, setSplit } from "./seed";
+import { mallocEnv } from "./options";
 import type { Options } from "./options";
 
 export interface TrellisResult {
@@ -36,7 +37,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Control plane (child process) on a fresh database, seeded mesh, fleet, W edits of svc-0's route, one narrow edit. */
 export async function runTrellis(o: Options, cleanup: Cleanup, log: (s: string) => void): Promise<TrellisResult> {
-  const env: Record<string, string> = { TRELLIS_REPLICA_ID: "bench", TRELLIS_LOG_LEVEL: "warn" };
+  const env: Record<string, string> = { TRELLIS_REPLICA_ID: "bench", TRELLIS_LOG_LEVEL: "warn", ...mallocEnv(o) };
   if (o.database === "postgres") {
     const db = await createTestDatabase("trellis_bench");
     cleanup.add(`drop database ${db.name}`, () => db.drop());

@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { readFileSync } from "node:fs";
+import { findJemalloc } from "../src/allocator";
 import { tempDataDir } from "./helpers/pg";
 import { sessionFor } from "./helpers/test-auth";
 import { spawnControlPlane } from "./helpers/process";
@@ -17,6 +19,7 @@ test("the control-plane bundle builds, starts on plain node and answers /readyz"
   await bare.stop();
   await bareDir.remove();
   assert.match(bare.stderr(), /started without the control plane's node flags.*--max-semi-space-size=8/);
+  assert.match(bare.stderr(), /started on the system malloc.*MALLOC_CONF=narenas:1/);
   try {
     assert.equal(cp.database, "pglite");
     const res = await fetch(`${cp.api}/readyz`);
@@ -25,7 +28,10 @@ test("the control-plane bundle builds, starts on plain node and answers /readyz"
     const head = (await (await fetch(`${cp.api}/trpc/revisions.head`, { headers: { ...(await sessionFor(cp.api)) } })).json()) as { result: { data: number } };
     assert.equal(head.result.data, 0);
     // Started as production starts it (CONTROL_PLANE_NODE_FLAGS), it has nothing to warn about its heap.
-    assert.doesNotMatch(cp.stderr(), /node flags/);
+    assert.doesNotMatch(cp.stderr(), /node flags|system malloc/);
+    // …and on jemalloc (allocator.ts; CI installs Debian's libjemalloc2, as the image does).
+    assert.ok(findJemalloc(), "libjemalloc2 is installed (apt-get install libjemalloc2)");
+    assert.match(readFileSync(`/proc/${cp.pid}/maps`, "utf8"), /libjemalloc\.so\.2/);
   } finally {
     await cp.stop();
     await dir.remove();

@@ -17,6 +17,7 @@
  * `--json` prints one JSON line per event instead of the human progress (tests read it). A
  * port given as 0 is picked free.
  */
+import { controlPlaneMallocEnv } from "@trellis/control/allocator";
 import { CONTROL_PLANE_NODE_FLAGS } from "@trellis/control/heap";
 import { randomBytes } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -138,6 +139,8 @@ async function main(): Promise<void> {
 
     say("starting", `data in ${o.dataDir}${process.env.DATABASE_URL ? " (database: DATABASE_URL)" : " (embedded PGlite)"}; logs in ${sup.logDir}`);
     const control = await sup.start("control-plane", [...CONTROL_PLANE_NODE_FLAGS, ...TSX, CONTROL_MAIN], {
+      // jemalloc when this machine has Debian's libjemalloc2 (allocator.ts); without it the control plane says so.
+      ...controlPlaneMallocEnv(),
       TRELLIS_DATA_DIR: path.join(o.dataDir, "control"),
       TRELLIS_API_PORT: String(o.apiPort),
       TRELLIS_GRPC_TLS_PORT: String(tlsPort),

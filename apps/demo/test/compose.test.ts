@@ -4,6 +4,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, it } from "node:test";
 import { parse } from "yaml";
+import { IMAGE_JEMALLOC, JEMALLOC_CONF } from "@trellis/control/allocator";
 import { CONTROL_PLANE_NODE_FLAGS } from "@trellis/control/heap";
 import { PROXY_NODE_FLAGS } from "@trellis/proxy/node-flags";
 import { WORKLOADS } from "../src/resources";
@@ -66,9 +67,13 @@ describe("docker-compose.yml (static checks; no Docker engine here)", () => {
     const users = dockerfile.split("\n").filter((l) => /^USER /.test(l));
     assert.deepEqual(users, ["USER node"], "the runtime stage runs as the unprivileged node user");
     for (const f of ["package.json", "package-lock.json", "prisma", "scripts/build-app.mjs", "apps/demo/proto"]) assert.ok(existsSync(path.join(root, f)), `the Dockerfile copies ${f}`);
-    // The image's default command is the control plane, with its node flags.
+    // The image's default command is the control plane, with its node flags and its malloc
+    // (allocator.ts), which the runtime stage installs and links where the command preloads it.
     const cmdLine = /^CMD (\[.*\])$/m.exec(dockerfile);
-    assert.deepEqual(JSON.parse(cmdLine![1]!), ["node", ...CONTROL_PLANE_NODE_FLAGS, "apps/control/dist/main.mjs"]);
+    assert.deepEqual(JSON.parse(cmdLine![1]!), ["env", `LD_PRELOAD=${IMAGE_JEMALLOC}`, `MALLOC_CONF=${JEMALLOC_CONF}`, "node", ...CONTROL_PLANE_NODE_FLAGS, "apps/control/dist/main.mjs"]);
+    const runtime = dockerfile.slice(dockerfile.lastIndexOf("\nFROM "));
+    assert.match(runtime, /apt-get install -y --no-install-recommends libjemalloc2/, "the runtime stage installs jemalloc");
+    assert.match(runtime, new RegExp(`ln -s .*libjemalloc\\.so\\.2.* ${IMAGE_JEMALLOC.replaceAll(".", "\\.")}`), `the runtime stage links it at ${IMAGE_JEMALLOC}`);
   });
 
   it("every command runs a program the image contains: bundles the Dockerfile builds from sources that exist", () => {
@@ -91,6 +96,10 @@ describe("docker-compose.yml (static checks; no Docker engine here)", () => {
       const m = /^apps\/(\w+)\/dist\/(\w+)\.mjs$/.exec(cmd[script]!);
       assert.ok(m, `${name}: runs a bundle (${cmd[script]})`);
       assert.deepEqual(cmd.slice(1, script), m[1] === "control" ? [...CONTROL_PLANE_NODE_FLAGS] : m[1] === "proxy" ? [...PROXY_NODE_FLAGS] : [], `${name}: node flags`);
+      if (m[1] === "control") {
+        const env = s.environment ?? {};
+        assert.deepEqual([env.LD_PRELOAD, env.MALLOC_CONF], [IMAGE_JEMALLOC, JEMALLOC_CONF], `${name}: the control plane's malloc (allocator.ts)`);
+      }
       const [, app, entry] = m;
       assert.ok(entries[app!]?.includes(entry!), `${name}: scripts/build-app.mjs builds ${cmd[script]}`);
       assert.ok(existsSync(path.join(root, `apps/${app}/src/${entry}.ts`)), `${name}: its source apps/${app}/src/${entry}.ts`);

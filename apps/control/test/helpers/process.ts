@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { controlPlaneMallocEnv } from "../../src/allocator";
 import { CONTROL_PLANE_NODE_FLAGS } from "../../src/heap";
 import { TEST_ADMIN_PASSWORD } from "./test-auth";
 
@@ -37,7 +38,7 @@ export interface SpawnOptions {
   /** Working directory (default: the repository root). */
   cwd?: string;
   timeoutMs?: number;
-  /** Leave out CONTROL_PLANE_NODE_FLAGS (to test what the control plane says without them). */
+  /** Leave out CONTROL_PLANE_NODE_FLAGS and the jemalloc preload (to test what the control plane says without them). */
   withoutProductionFlags?: boolean;
 }
 
@@ -60,7 +61,7 @@ export async function spawnControlPlane(env: Record<string, string>, opts: Spawn
   const entry = opts.runtime === "bundle" ? [BUNDLE] : ["--import", "tsx", MAIN];
   const child = spawn(process.execPath, [...(opts.withoutProductionFlags ? [] : CONTROL_PLANE_NODE_FLAGS), ...(opts.nodeArgs ?? []), ...entry], {
     cwd: opts.cwd ?? repoRoot,
-    env: { PATH: process.env.PATH ?? "", TRELLIS_API_PORT: "0", TRELLIS_GRPC_PORT: "0", TRELLIS_GRPC_TLS_PORT: "0", TRELLIS_CA_KEK: TEST_CA_KEK, TRELLIS_ADMIN_PASSWORD: TEST_ADMIN_PASSWORD, ...growthFromCaller(), ...env },
+    env: { PATH: process.env.PATH ?? "", TRELLIS_API_PORT: "0", TRELLIS_GRPC_PORT: "0", TRELLIS_GRPC_TLS_PORT: "0", TRELLIS_CA_KEK: TEST_CA_KEK, TRELLIS_ADMIN_PASSWORD: TEST_ADMIN_PASSWORD, ...growthFromCaller(), ...(opts.withoutProductionFlags ? {} : controlPlaneMallocEnv()), ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let err = "";
