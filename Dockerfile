@@ -36,6 +36,13 @@ RUN npm ci --omit=dev --no-audit --no-fund
 
 # ---- runtime -------------------------------------------------------------------------
 FROM node:24-bookworm-slim AS runtime
+# First, so source changes do not re-run it: jemalloc for the control plane (apps/control/src/allocator.ts: glibc keeps what a push to
+# thousands of proxies frees resident), linked at one path whatever the architecture.
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends libjemalloc2 \
+ && rm -rf /var/lib/apt/lists/* \
+ && ln -s "$(find /usr/lib -name libjemalloc.so.2 | head -n 1)" /usr/local/lib/libjemalloc.so.2 \
+ && test -e /usr/local/lib/libjemalloc.so.2
 ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=deps --chown=node:node /src/node_modules ./node_modules
@@ -52,13 +59,6 @@ COPY --from=build --chown=node:node /src/apps/demo/package.json ./apps/demo/pack
 # The dashboard: Next's production build, served by `next start` from apps/web.
 COPY --from=build --chown=node:node /src/apps/web/.next ./apps/web/.next
 COPY --from=build --chown=node:node /src/apps/web/package.json /src/apps/web/next.config.mjs ./apps/web/
-# jemalloc for the control plane (apps/control/src/allocator.ts: glibc keeps what a push to
-# thousands of proxies frees resident), linked at one path whatever the architecture.
-RUN apt-get update \
- && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends libjemalloc2 \
- && rm -rf /var/lib/apt/lists/* \
- && ln -s "$(find /usr/lib -name libjemalloc.so.2 | head -n 1)" /usr/local/lib/libjemalloc.so.2 \
- && test -e /usr/local/lib/libjemalloc.so.2
 RUN mkdir -p /data /bootstrap && chown node:node /data /bootstrap
 USER node
 # The proxy's admin port answers /ready; the control plane's API answers /readyz.

@@ -23,8 +23,8 @@ export const JEMALLOC_CONF = "narenas:1,dirty_decay_ms:0,muzzy_decay_ms:0";
 /** Where the image links libjemalloc (the Debian path differs per architecture). */
 export const IMAGE_JEMALLOC = "/usr/local/lib/libjemalloc.so.2";
 
-/** Where Debian's libjemalloc2 puts the library, the image's link first. */
-const JEMALLOC_PATHS = [IMAGE_JEMALLOC, "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2", "/usr/lib/aarch64-linux-gnu/libjemalloc.so.2"];
+/** Where distributions put the library (Debian per architecture, then lib64 and lib), the image's link first. */
+const JEMALLOC_PATHS = [IMAGE_JEMALLOC, "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2", "/usr/lib/aarch64-linux-gnu/libjemalloc.so.2", "/usr/lib64/libjemalloc.so.2", "/usr/lib/libjemalloc.so.2"];
 
 /** The jemalloc library on this machine, if one is installed where Debian puts it. */
 export function findJemalloc(exists: (path: string) => boolean = existsSync): string | undefined {

@@ -100,10 +100,11 @@ function write(opts: EdgeOptions, ctx: RequestContext, preq: ProxyRequest, strea
     ctx.responseBytes += chunk.length;
     if (!stream.write(chunk)) body.pause();
   });
-  // The stream outlives the response (it closes once the peer has the last frame), and its
-  // listeners would keep the upstream's body, and through it the whole exchange, alive for as
-  // long: promoted to old space, which made each sidecar's mark-compacts larger and more
-  // frequent (bench/proxy, pair p99). So they go as soon as the body is over.
+  // The stream outlives the response (it closes once the peer has the last frame); these two
+  // listeners go as soon as the body is over instead of staying until then. Measured, not
+  // explained: with them gone the server sidecar's old space grows 4.1 instead of ~7 KB per
+  // request (bench/proxy --trace-gc, Node 24), yet the close-time `done` still reaches the body
+  // (one closure scope), so the body itself is not freed earlier by this alone.
   const onDrain = () => body.resume();
   const onClose = () => {
     if (!body.readableEnded) cancelBody(body);
