@@ -188,15 +188,22 @@ function withRelease(res: ProxyResponse, release: () => void): ProxyResponse {
     release();
     return res;
   }
-  let done = false;
+  const body = res.body;
+  // The first of the three releases and takes the other two off: an HTTP/2 response body
+  // outlives the exchange (its JS object survives young-generation GCs after the stream
+  // closed), and a listener left on it would take the exchange's objects into old space.
   const once = () => {
-    if (!done) {
-      done = true;
-      release();
-    }
+    body.off("end", once);
+    body.off("close", once);
+    body.off("error", once);
+    body.on("error", ignoreError);
+    release();
   };
-  res.body.once("end", once);
-  res.body.once("close", once);
-  res.body.once("error", once);
+  body.once("end", once);
+  body.once("close", once);
+  body.once("error", once);
   return res;
 }
+
+/** Holds nothing: what stays on a finished body so a late error has a listener. */
+function ignoreError(): void {}

@@ -137,21 +137,42 @@ function write(opts: EdgeOptions, ctx: RequestContext, preq: ProxyRequest, res: 
     res.end();
     return;
   }
-  body.on("data", (chunk: Buffer) => {
+  // Everything this function hangs on the body (which may be an HTTP/2 stream from a peer, whose
+  // JS object outlives the exchange) or on the response comes off once the body is over, so
+  // neither keeps the exchange's objects alive into old space.
+  const onData = (chunk: Buffer) => {
     ctx.responseBytes += chunk.length;
     if (!res.write(chunk)) body.pause();
-  });
-  res.on("drain", () => body.resume());
-  body.once("end", () => {
+  };
+  const onDrain = () => body.resume();
+  const onClose = () => {
+    if (!body.readableEnded) cancelBody(body);
+  };
+  const onEnd = () => {
+    detach();
     const trailers = response.trailers();
     if (trailers && res.chunkedEncoding) res.addTrailers(trailers as Record<string, string>);
     res.end();
-  });
-  body.once("error", () => {
+  };
+  const onError = () => {
+    detach();
     ctx.flags.add("UR");
     res.destroy();
-  });
-  res.once("close", () => {
-    if (!body.readableEnded) cancelBody(body);
-  });
+  };
+  const detach = () => {
+    body.off("data", onData);
+    body.off("end", onEnd);
+    body.off("error", onError);
+    body.on("error", ignoreError);
+    res.off("drain", onDrain);
+    res.off("close", onClose);
+  };
+  body.on("data", onData);
+  res.on("drain", onDrain);
+  body.once("end", onEnd);
+  body.once("error", onError);
+  res.once("close", onClose);
 }
+
+/** Holds nothing: what stays on a finished body so a late error has a listener. */
+function ignoreError(): void {}

@@ -118,22 +118,30 @@ export class H2Upstream {
       let settled = false;
       stream.once("response", (headers: IncomingHttpHeaders & IncomingHttpStatusHeader, flags: number) => {
         settled = true;
+        // The stream is the response body from here on, and its JS object outlives the
+        // exchange: the listeners that hold this request (its body, promise, signal) go now.
+        stream.off("error", fail);
+        stream.off("close", onCloseEarly);
+        stream.on("error", ignoreError);
         const status = Number(headers[":status"]);
         const endStream = (flags & http2.constants.NGHTTP2_FLAG_END_STREAM) !== 0;
         if (endStream) stream.resume();
         resolve({ status, headers: forwardableHeaders(headers), body: endStream ? null : stream, trailers: () => trailers });
       });
-      stream.on("trailers", (t: IncomingHttpHeaders) => {
+      const onTrailers = (t: IncomingHttpHeaders) => {
         trailers = forwardableHeaders(t);
-      });
+      };
+      stream.once("trailers", onTrailers);
+      stream.once("close", () => stream.off("trailers", onTrailers));
       const fail = (err: unknown) => {
         if (settled) return;
         settled = true;
         if (body && !body.destroyed) body.destroy();
         reject(signal.aborted ? signal.reason : upstreamError(err, `h2 ${this.address}:${this.port}`));
       };
+      const onCloseEarly = () => fail(Object.assign(new Error(`stream closed before response (rst ${stream.rstCode})`), { code: "ECONNRESET" }));
       stream.once("error", fail);
-      stream.once("close", () => fail(Object.assign(new Error(`stream closed before response (rst ${stream.rstCode})`), { code: "ECONNRESET" })));
+      stream.once("close", onCloseEarly);
     });
   }
 
@@ -164,3 +172,6 @@ export class H2Upstream {
     this.session?.close();
   }
 }
+
+/** Holds nothing: the error listener left on a response stream once its request's own are gone (whoever reads the body listens too). */
+function ignoreError(): void {}

@@ -1,0 +1,52 @@
+import assert from "node:assert/strict";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { PassThrough } from "node:stream";
+import { after, describe, it } from "node:test";
+import { UNKNOWN_PEER } from "../core/context";
+import { createLogger } from "../core/log";
+import { createHttp1Server } from "./http1";
+
+// The HTTP/1.1 edge on a real socket (port 0) with node:http as the client; the handler stands
+// in for the router and hands back a response body the test holds on to.
+
+describe("HTTP/1.1 edge", () => {
+  it("takes its listeners off the upstream body once it ended (a peer's HTTP/2 stream outlives the exchange)", async () => {
+    const bodies: PassThrough[] = [];
+    const statuses: number[] = [];
+    const server = createHttp1Server({
+      direction: "outbound",
+      handler: () => async () => {
+        const body = new PassThrough();
+        bodies.push(body);
+        body.end(Buffer.alloc(1500, "b"));
+        return { status: 200, headers: { "content-type": "text/plain" }, body, trailers: () => undefined };
+      },
+      source: () => UNKNOWN_PEER,
+      finish: (_ctx, _req, outcome) => statuses.push(outcome.status),
+      log: createLogger("error"),
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    after(() => server.close());
+    const port = (server.address() as AddressInfo).port;
+    const agent = new http.Agent({ keepAlive: true });
+    after(() => agent.destroy());
+    for (let i = 0; i < 2; i++) {
+      const got = await new Promise<{ status: number; bytes: number }>((resolve, reject) => {
+        http.get({ host: "127.0.0.1", port, path: "/", agent, headers: { host: "app" } }, (res) => {
+          let bytes = 0;
+          res.on("data", (c: Buffer) => (bytes += c.length));
+          res.on("end", () => resolve({ status: res.statusCode ?? 0, bytes }));
+        }).on("error", reject);
+      });
+      assert.deepEqual(got, { status: 200, bytes: 1500 });
+    }
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(statuses, [200, 200]);
+    for (const b of bodies) {
+      // Before, the data and error listeners stayed, holding the response and the request's context.
+      assert.equal(b.listenerCount("data"), 0, "data listener removed");
+      assert.equal(b.listenerCount("end"), 0, "end listener removed");
+    }
+  });
+});
