@@ -13,6 +13,7 @@ import { sendHttp } from "../transport/send";
 import type { UpstreamMode } from "../transport/send";
 import type { Upstreams } from "../transport/upstreams";
 import type { ClusterState, ClusterStates } from "./cluster-states";
+import { ignoreError } from "../transport/cancel-body";
 
 /**
  * One cluster of one snapshot: its members, its load balancer and the send path of a single
@@ -190,8 +191,7 @@ function withRelease(res: ProxyResponse, release: () => void): ProxyResponse {
   }
   const body = res.body;
   // The first of the three releases and takes the other two off: an HTTP/2 response body
-  // outlives the exchange (its JS object survives young-generation GCs after the stream
-  // closed), and a listener left on it would take the exchange's objects into old space.
+  // outlives its exchange, and a listener left on it takes the exchange into old space (pump-body.ts).
   const once = () => {
     body.off("end", once);
     body.off("close", once);
@@ -204,6 +204,3 @@ function withRelease(res: ProxyResponse, release: () => void): ProxyResponse {
   body.once("error", once);
   return res;
 }
-
-/** Holds nothing: what stays on a finished body so a late error has a listener. */
-function ignoreError(): void {}

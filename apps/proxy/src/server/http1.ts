@@ -9,7 +9,7 @@ import { BadRequestError } from "../core/errors";
 import { dispatch, errorResponse, grpcStatusOf, isGrpc, newContext } from "./edge";
 import type { EdgeOptions } from "./edge";
 import { forwardableHeaders } from "./hop-by-hop";
-import { cancelBody } from "../transport/cancel-body";
+import { pumpBody } from "./pump-body";
 
 /** Request header block limit; over it the client gets 431 (Node's parser enforces it). */
 export const MAX_HEADER_BYTES = 16 * 1024;
@@ -137,42 +137,16 @@ function write(opts: EdgeOptions, ctx: RequestContext, preq: ProxyRequest, res: 
     res.end();
     return;
   }
-  // Everything this function hangs on the body (which may be an HTTP/2 stream from a peer, whose
-  // JS object outlives the exchange) or on the response comes off once the body is over, so
-  // neither keeps the exchange's objects alive into old space.
-  const onData = (chunk: Buffer) => {
-    ctx.responseBytes += chunk.length;
-    if (!res.write(chunk)) body.pause();
-  };
-  const onDrain = () => body.resume();
-  const onClose = () => {
-    if (!body.readableEnded) cancelBody(body);
-  };
-  const onEnd = () => {
-    detach();
-    const trailers = response.trailers();
-    if (trailers && res.chunkedEncoding) res.addTrailers(trailers as Record<string, string>);
-    res.end();
-  };
-  const onError = () => {
-    detach();
-    ctx.flags.add("UR");
-    res.destroy();
-  };
-  const detach = () => {
-    body.off("data", onData);
-    body.off("end", onEnd);
-    body.off("error", onError);
-    body.on("error", ignoreError);
-    res.off("drain", onDrain);
-    res.off("close", onClose);
-  };
-  body.on("data", onData);
-  res.on("drain", onDrain);
-  body.once("end", onEnd);
-  body.once("error", onError);
-  res.once("close", onClose);
+  pumpBody(body, res, {
+    counted: (n) => (ctx.responseBytes += n),
+    ended: () => {
+      const trailers = response.trailers();
+      if (trailers && res.chunkedEncoding) res.addTrailers(trailers as Record<string, string>);
+      res.end();
+    },
+    failed: () => {
+      ctx.flags.add("UR");
+      res.destroy();
+    },
+  });
 }
-
-/** Holds nothing: what stays on a finished body so a late error has a listener. */
-function ignoreError(): void {}

@@ -7,10 +7,10 @@ import type { ProxyRequest, ProxyResponse } from "../core/types";
 import { dispatch, errorResponse, grpcStatusOf, isGrpc, newContext } from "./edge";
 import type { EdgeOptions } from "./edge";
 import { forwardableHeaders } from "./hop-by-hop";
-import { cancelBody } from "../transport/cancel-body";
+import { pumpBody } from "./pump-body";
 import { MAX_HEADER_BYTES } from "./http1";
 
-const { NGHTTP2_FLAG_END_STREAM, NGHTTP2_CANCEL, NGHTTP2_INTERNAL_ERROR } = http2.constants;
+const { NGHTTP2_FLAG_END_STREAM, NGHTTP2_INTERNAL_ERROR } = http2.constants;
 
 /**
  * The HTTP/2 side of a listener (h2c with prior knowledge: gRPC, h2c apps, and the peer
@@ -96,38 +96,14 @@ function write(opts: EdgeOptions, ctx: RequestContext, preq: ProxyRequest, strea
       else stream.sendTrailers({}); // an empty trailer block ends the stream cleanly (close() would RST it)
     });
   }
-  const onData = (chunk: Buffer) => {
-    ctx.responseBytes += chunk.length;
-    if (!stream.write(chunk)) body.pause();
-  };
-  body.on("data", onData);
-  // HTTP/2 stream objects outlive their exchange: a bare node:http2 server or client promotes
-  // 2–3 KB per request to old space by itself (bench/proxy --trace-gc), and whatever is still
-  // hung on a stream then goes with it. So every listener here comes off when the body is over
-  // (the `once` close listeners are gone at the close): the server sidecar's old space grew
-  // ~7 KB per request before, 4.1 after (the same on the client side in http1.ts and
-  // h2-upstream.ts: ~9 → 3.8 KB).
-  const onDrain = () => body.resume();
-  const onClose = () => {
-    if (!body.readableEnded) cancelBody(body);
-  };
-  const detach = () => {
-    body.off("data", onData);
-    stream.off("drain", onDrain);
-    stream.off("close", onClose);
-  };
-  stream.on("drain", onDrain);
-  stream.once("close", onClose);
-  body.once("end", () => {
-    detach();
-    stream.end();
+  pumpBody(body, stream, {
+    counted: (n) => (ctx.responseBytes += n),
+    ended: () => stream.end(),
+    failed: () => {
+      ctx.flags.add("UR");
+      if (!stream.destroyed) stream.close(NGHTTP2_INTERNAL_ERROR);
+    },
   });
-  body.once("error", () => {
-    detach();
-    ctx.flags.add("UR");
-    if (!stream.destroyed) stream.close(NGHTTP2_INTERNAL_ERROR);
-  });
-  void NGHTTP2_CANCEL;
 }
 
 function numberOr(v: string | string[] | undefined): number | undefined {

@@ -12,3 +12,9 @@ export function cancelBody(body: Readable): void {
   if (typeof stream.close === "function" && "rstCode" in stream && !stream.closed) stream.close(http2.constants.NGHTTP2_CANCEL);
   body.destroy();
 }
+
+/**
+ * A listener that holds nothing: what stays on a response body (or stream) once the listeners
+ * of its exchange came off, so a late error still has someone listening.
+ */
+export function ignoreError(): void {}

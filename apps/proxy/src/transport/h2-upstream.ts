@@ -5,6 +5,7 @@ import { UpstreamConnectError, UpstreamResetError } from "../core/errors";
 import type { Headers, ProxyResponse } from "../core/types";
 import { forwardableHeaders } from "../server/hop-by-hop";
 import { upstreamError } from "./upstream-errors";
+import { ignoreError } from "./cancel-body";
 
 const { NGHTTP2_CANCEL } = http2.constants;
 
@@ -172,6 +173,3 @@ export class H2Upstream {
     this.session?.close();
   }
 }
-
-/** Holds nothing: the error listener left on a response stream once its request's own are gone (whoever reads the body listens too). */
-function ignoreError(): void {}
