@@ -1,8 +1,13 @@
 import { parseArgs } from "node:util";
 import { PROXY_NODE_FLAGS } from "@trellis/proxy/node-flags";
 
-/** Every target the benchmark knows, in report order. */
-export const TARGET_IDS = ["direct", "single", "pair", "pair-mtls", "nginx", "node"] as const;
+/**
+ * Every target the benchmark knows, in report order. `floor`, `floor-pair` and `relay` are the
+ * Node floor (node-floor.mjs): what Node's own HTTP modules, and a bare socket relay, reach on
+ * this machine with none of a sidecar's work, so the report can say which targets are beyond
+ * any proxy on Node's HTTP stack here.
+ */
+export const TARGET_IDS = ["direct", "single", "pair", "pair-mtls", "nginx", "node", "floor", "floor-pair", "relay"] as const;
 export type TargetId = (typeof TARGET_IDS)[number];
 
 /** The runs per target: fixed rate (latency, CPU), wrk (HTTP/1.1 saturation), h2load (HTTP/2 saturation). */

@@ -79,6 +79,34 @@ test("the rendered report has one row per target and per process, and every targ
   assert.equal(text.split("\n").filter((l) => /^ {2}(PASS|FAIL|n\/a) /.test(l)).length, 11);
 });
 
+test("the Node floor is judged against each target beside trellis-proxy, process by process", () => {
+  const floorRuns = [
+    result("floor", [0.2, 0.2, 0.2, 0.2, 0.2, 0.2, 0.2, 0.2, 0.3, 0.6], 15_000, { "Node floor": 1.5 }, 75, 11_000),
+    // p90 0.6, p99 1.2 against the direct 0.2 / 0.5: +0.4 and +0.7 ms, within both latency targets.
+    result("floor-pair", [0.4, 0.4, 0.4, 0.4, 0.4, 0.4, 0.4, 0.4, 0.6, 1.2], 6_000, { "floor client": 2, "floor server": 3 }, 120),
+    result("relay", [0.15], 25_000, { relay: 1 }, 50, 20_000),
+  ];
+  const r = buildReport(parseOptions([]), INFO, [...RESULTS, ...floorRuns], {});
+  const t = (text: string) => r.targets.find((x) => x.target === text);
+  assert.deepEqual(t("sidecar pair adds ≤ 0.5 ms p90 at 1000 rps")?.floor, { verdict: "PASS", measured: "floor pair +0.400 ms" });
+  assert.equal(t("sidecar pair adds ≤ 1.5 ms p99 at 1000 rps")?.floor?.verdict, "PASS");
+  // One Node process: 15 000 of nginx's 30 000 req/s over HTTP/1.1, 11 000 of 30 000 over HTTP/2.
+  assert.equal(t("one proxy's saturation throughput ≥ 40% of nginx (HTTP/1.1, wrk)")?.floor?.verdict, "PASS");
+  assert.deepEqual(t("one proxy's saturation throughput ≥ 40% of nginx (HTTP/2, h2load)")?.floor, { verdict: "FAIL", measured: "one Node process 37% of nginx, a bare socket relay 67%" });
+  // Each sidecar against its own floor process: client 2 s and server 3 s over 10 s at 1000 rps.
+  assert.deepEqual(t("≤ 0.25 vCPU per 1000 rps: client sidecar")?.floor, { verdict: "PASS", measured: "floor client 0.200 vCPU" });
+  assert.deepEqual(t("≤ 0.25 vCPU per 1000 rps: server sidecar")?.floor, { verdict: "FAIL", measured: "floor server 0.300 vCPU" });
+  assert.equal(t("≤ 80 MB RSS under load: trellis-proxy")?.floor?.verdict, "PASS");
+  assert.equal(t("≤ 80 MB RSS under load: server sidecar")?.floor?.verdict, "FAIL");
+  assert.equal(t("one proxy's saturation throughput ≥ 1.3× the Node peer (HTTP/1.1, wrk)")?.floor, undefined);
+  assert.ok(Math.abs(r.ratios.singleVsFloorH1 - 13 / 15) < 1e-9);
+  const text = renderReport(r);
+  assert.match(text, /PASS {2}≤ 0\.25 vCPU per 1000 rps: server sidecar {2}\(0\.200 vCPU at 1000 rps\)\n {10}Node floor FAIL: floor server 0\.300 vCPU/);
+  assert.match(text, /Node floor \/ nginx {6}HTTP\/1\.1 {2}0\.50 {3}HTTP\/2 0\.37/);
+  // Without the floor targets nothing is said of it.
+  assert.ok(buildReport(parseOptions([]), INFO, RESULTS, {}).targets.every((x) => x.floor === undefined));
+});
+
 test("table pads the first column left and the figures right", () => {
   assert.deepEqual(table(["name", "n"], [["a", "10"], ["bb", "2"]]), ["| name |  n |", "|------|---:|", "| a    | 10 |", "| bb   |  2 |"]);
 });

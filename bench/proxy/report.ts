@@ -17,6 +17,9 @@ export const TARGETS = {
   rss: { mb: 80, text: "≤ 80 MB RSS under load" },
 } as const;
 
+/** The Node floor's process standing in for each trellis-proxy process (mTLS ones against the plaintext floor). */
+const FLOOR_OF: Record<string, string> = { "trellis-proxy": "Node floor", "client sidecar": "floor client", "server sidecar": "floor server" };
+
 /** Facts about the run that are not measurements of a target. */
 export interface RunInfo {
   cpus: number;
@@ -77,6 +80,9 @@ export function buildReport(o: Options, info: RunInfo, results: TargetResult[], 
   const pair = by("pair");
   const nginx = by("nginx");
   const node = by("node");
+  const floor = by("floor");
+  const floorPair = by("floor-pair");
+  const relay = by("relay");
   const addedVsDirect: Record<string, ReturnType<typeof added>> = {};
   for (const r of results) if (r.id !== "direct" && r.fixed && direct?.fixed) addedVsDirect[r.id] = added(r.fixed.service, direct.fixed.service);
   const ratios = {
@@ -88,6 +94,14 @@ export function buildReport(o: Options, info: RunInfo, results: TargetResult[], 
     singleVsDirectH1: ratio(single?.h1?.rps, direct?.h1?.rps),
     nginxVsDirectH1: ratio(nginx?.h1?.rps, direct?.h1?.rps),
     nodeVsDirectH1: ratio(node?.h1?.rps, direct?.h1?.rps),
+    /** One proxy against the Node floor: how much of what Node's HTTP modules reach here trellis-proxy keeps. */
+    singleVsFloorH1: ratio(single?.h1?.rps, floor?.h1?.rps),
+    singleVsFloorH2: ratio(single?.h2?.rps, floor?.h2?.rps),
+    pairVsFloorPairH1: ratio(pair?.h1?.rps, floorPair?.h1?.rps),
+    floorVsNginxH1: ratio(floor?.h1?.rps, nginx?.h1?.rps),
+    floorVsNginxH2: ratio(floor?.h2?.rps, nginx?.h2?.rps),
+    relayVsNginxH1: ratio(relay?.h1?.rps, nginx?.h1?.rps),
+    relayVsNginxH2: ratio(relay?.h2?.rps, nginx?.h2?.rps),
     /** CPU per request at saturation, one proxy against each peer (lower is better for Trellis). */
     cpuSingleVsNginxH1: Number.NaN,
     cpuSingleVsNodeH1: Number.NaN,
@@ -101,24 +115,37 @@ export function buildReport(o: Options, info: RunInfo, results: TargetResult[], 
   const j = (v: Verdict): Verdict => (judged ? v : "n/a");
   const pairAdded = addedVsDirect["pair"];
   const fmt = (x: number | undefined, d = 2) => (x === undefined || Number.isNaN(x) ? "–" : x.toFixed(d));
-  const targets = [
-    { target: TARGETS.pairP90.text, verdict: j(verdict(pairAdded?.p90, "<=", TARGETS.pairP90.ms)), measured: `+${fmt(pairAdded?.p90, 3)} ms (pair p90 ${fmt(pair?.fixed?.service.p90, 3)} − direct ${fmt(direct?.fixed?.service.p90, 3)})` },
-    { target: TARGETS.pairP99.text, verdict: j(verdict(pairAdded?.p99, "<=", TARGETS.pairP99.ms)), measured: `+${fmt(pairAdded?.p99, 3)} ms (pair p99 ${fmt(pair?.fixed?.service.p99, 3)} − direct ${fmt(direct?.fixed?.service.p99, 3)})` },
+  // What the Node floor measured against the same target (when it ran): a target the floor misses is out of reach of any proxy on Node's HTTP stack here.
+  const floorAdded = addedVsDirect["floor-pair"];
+  const floorP90 = floorPair && floorAdded ? { verdict: j(verdict(floorAdded.p90, "<=", TARGETS.pairP90.ms)), measured: `floor pair +${fmt(floorAdded.p90, 3)} ms` } : undefined;
+  const floorP99 = floorPair && floorAdded ? { verdict: j(verdict(floorAdded.p99, "<=", TARGETS.pairP99.ms)), measured: `floor pair +${fmt(floorAdded.p99, 3)} ms` } : undefined;
+  const floorNginx = (floorShare: number, relayShare: number) =>
+    floor || relay ? { verdict: j(verdict(Number.isNaN(floorShare) ? relayShare : floorShare, ">=", TARGETS.vsNginx.share)), measured: `one Node process ${fmt(100 * floorShare, 0)}% of nginx, a bare socket relay ${fmt(100 * relayShare, 0)}%` } : undefined;
+  const floorProcess = (p: ProcessFigures) => processes.find((f) => f.process === FLOOR_OF[p.process.replace(" (mTLS)", "")] && (f.target === "floor" || f.target === "floor-pair"));
+  const targets: Array<{ target: string; verdict: Verdict; measured: string; floor?: { verdict: Verdict; measured: string } | undefined }> = [
+    { target: TARGETS.pairP90.text, verdict: j(verdict(pairAdded?.p90, "<=", TARGETS.pairP90.ms)), measured: `+${fmt(pairAdded?.p90, 3)} ms (pair p90 ${fmt(pair?.fixed?.service.p90, 3)} − direct ${fmt(direct?.fixed?.service.p90, 3)})`, floor: floorP90 },
+    { target: TARGETS.pairP99.text, verdict: j(verdict(pairAdded?.p99, "<=", TARGETS.pairP99.ms)), measured: `+${fmt(pairAdded?.p99, 3)} ms (pair p99 ${fmt(pair?.fixed?.service.p99, 3)} − direct ${fmt(direct?.fixed?.service.p99, 3)})`, floor: floorP99 },
     ...(by("pair-mtls")
       ? (() => {
           const m = by("pair-mtls");
           const a = addedVsDirect["pair-mtls"];
           return [
-            { target: `${TARGETS.pairP90.text}, with mTLS`, verdict: j(verdict(a?.p90, "<=", TARGETS.pairP90.ms)), measured: `+${fmt(a?.p90, 3)} ms (mTLS pair p90 ${fmt(m?.fixed?.service.p90, 3)} − direct ${fmt(direct?.fixed?.service.p90, 3)})` },
-            { target: `${TARGETS.pairP99.text}, with mTLS`, verdict: j(verdict(a?.p99, "<=", TARGETS.pairP99.ms)), measured: `+${fmt(a?.p99, 3)} ms (mTLS pair p99 ${fmt(m?.fixed?.service.p99, 3)} − direct ${fmt(direct?.fixed?.service.p99, 3)})` },
+            { target: `${TARGETS.pairP90.text}, with mTLS`, verdict: j(verdict(a?.p90, "<=", TARGETS.pairP90.ms)), measured: `+${fmt(a?.p90, 3)} ms (mTLS pair p90 ${fmt(m?.fixed?.service.p90, 3)} − direct ${fmt(direct?.fixed?.service.p90, 3)})`, floor: floorP90 && { ...floorP90, measured: `${floorP90.measured}, plaintext` } },
+            { target: `${TARGETS.pairP99.text}, with mTLS`, verdict: j(verdict(a?.p99, "<=", TARGETS.pairP99.ms)), measured: `+${fmt(a?.p99, 3)} ms (mTLS pair p99 ${fmt(m?.fixed?.service.p99, 3)} − direct ${fmt(direct?.fixed?.service.p99, 3)})`, floor: floorP99 && { ...floorP99, measured: `${floorP99.measured}, plaintext` } },
           ];
         })()
       : []),
     { target: `${TARGETS.vsNode.text} (HTTP/1.1, wrk)`, verdict: j(verdict(ratios.singleVsNodeH1, ">=", TARGETS.vsNode.times)), measured: `${fmt(ratios.singleVsNodeH1)}× (${fmt(single?.h1?.rps, 0)} vs ${fmt(node?.h1?.rps, 0)} req/s)` },
-    { target: `${TARGETS.vsNginx.text} (HTTP/1.1, wrk)`, verdict: j(verdict(ratios.singleVsNginxH1, ">=", TARGETS.vsNginx.share)), measured: `${fmt(100 * ratios.singleVsNginxH1, 0)}% (${fmt(single?.h1?.rps, 0)} vs ${fmt(nginx?.h1?.rps, 0)} req/s)` },
-    { target: `${TARGETS.vsNginx.text} (HTTP/2, h2load)`, verdict: j(verdict(ratios.singleVsNginxH2, ">=", TARGETS.vsNginx.share)), measured: `${fmt(100 * ratios.singleVsNginxH2, 0)}% (${fmt(single?.h2?.rps, 0)} vs ${fmt(nginx?.h2?.rps, 0)} req/s)` },
-    ...trellis.map((p) => ({ target: `${TARGETS.vcpu.text}: ${p.process}`, verdict: j(verdict(p.vcpuPer1000Rps, "<=", TARGETS.vcpu.max)), measured: `${fmt(p.vcpuPer1000Rps, 3)} vCPU at ${o.rate} rps` })),
-    ...trellis.map((p) => ({ target: `${TARGETS.rss.text}: ${p.process}`, verdict: j(verdict(p.peakRssMb, "<=", TARGETS.rss.mb)), measured: `peak ${fmt(p.peakRssMb, 1)} MB (VmHWM after all runs; ${fmt(p.rssBeforeMb, 1)} MB before load)` })),
+    { target: `${TARGETS.vsNginx.text} (HTTP/1.1, wrk)`, verdict: j(verdict(ratios.singleVsNginxH1, ">=", TARGETS.vsNginx.share)), measured: `${fmt(100 * ratios.singleVsNginxH1, 0)}% (${fmt(single?.h1?.rps, 0)} vs ${fmt(nginx?.h1?.rps, 0)} req/s)`, floor: floorNginx(ratios.floorVsNginxH1, ratios.relayVsNginxH1) },
+    { target: `${TARGETS.vsNginx.text} (HTTP/2, h2load)`, verdict: j(verdict(ratios.singleVsNginxH2, ">=", TARGETS.vsNginx.share)), measured: `${fmt(100 * ratios.singleVsNginxH2, 0)}% (${fmt(single?.h2?.rps, 0)} vs ${fmt(nginx?.h2?.rps, 0)} req/s)`, floor: floorNginx(ratios.floorVsNginxH2, ratios.relayVsNginxH2) },
+    ...trellis.map((p) => {
+      const f = floorProcess(p);
+      return { target: `${TARGETS.vcpu.text}: ${p.process}`, verdict: j(verdict(p.vcpuPer1000Rps, "<=", TARGETS.vcpu.max)), measured: `${fmt(p.vcpuPer1000Rps, 3)} vCPU at ${o.rate} rps`, floor: f && { verdict: j(verdict(f.vcpuPer1000Rps, "<=", TARGETS.vcpu.max)), measured: `${f.process} ${fmt(f.vcpuPer1000Rps, 3)} vCPU` } };
+    }),
+    ...trellis.map((p) => {
+      const f = floorProcess(p);
+      return { target: `${TARGETS.rss.text}: ${p.process}`, verdict: j(verdict(p.peakRssMb, "<=", TARGETS.rss.mb)), measured: `peak ${fmt(p.peakRssMb, 1)} MB (VmHWM after all runs; ${fmt(p.rssBeforeMb, 1)} MB before load)`, floor: f && { verdict: j(verdict(f.peakRssMb, "<=", TARGETS.rss.mb)), measured: `${f.process} peak ${fmt(f.peakRssMb, 1)} MB (${fmt(f.rssBeforeMb, 1)} MB before load)` } };
+    }),
   ];
   const otherLoad = Object.fromEntries(results.map((r) => [r.id, { fixed: others(r.fixed), h1: others(r.h1), h2: others(r.h2) }]));
   const phaseName = { fixed: "fixed-rate", h1: "wrk", h2: "h2load" } as const;
@@ -199,6 +226,7 @@ export function renderReport(r: Report): string {
     `App: ${i.app}. trellis-proxy: ${i.proxyRuntime === "bundle" ? "production bundle apps/proxy/dist/main.mjs" : "TypeScript sources through tsx"}${o.proxyNodeArgs.length ? ` with node ${o.proxyNodeArgs.join(" ")}` : ""}, --log-level warn, JSON access log on stdout → /dev/null.`,
     `Code: ${i.commit.slice(0, 12)}${i.uncommitted.length ? ` + uncommitted changes in ${i.uncommitted.join(", ")}` : ", clean work tree (proxy, config, proto)"}.`,
     `Peers: ${i.nginx} (worker_processes 1, upstream keepalive, access log buffered to /dev/null); http-proxy ${i.httpProxy} (one Node process, keep-alive agent, no log).`,
+    `Node floor (node-floor.mjs, same node flags as trellis-proxy): node:http + node:http2 → undici in one process; the same as a pair (HTTP/2 between); a socket relay with no HTTP.`,
     `Saturation: wrk -t1 -c${o.connections}, h2load -t1 -c${o.h2Connections} -m${o.h2Streams}, ${o.saturationS} s each after a ${o.warmupS} s wrk warm-up. Latency: open-loop ${o.rate} rps for ${o.fixedS} s`,
     `  (after ${o.warmupS} s at the same rate), from each request's write to its last byte; the pair's added latency is its percentile minus the app direct's.`,
     "",
@@ -227,6 +255,8 @@ export function renderReport(r: Report): string {
     `  pair / nginx            HTTP/1.1  ${f(r.ratios.pairVsNginxH1)}`,
     `  pair / one proxy        HTTP/1.1  ${f(r.ratios.pairVsSingleH1)}`,
     `  vs the app direct       HTTP/1.1  one proxy ${f(r.ratios.singleVsDirectH1)}, nginx ${f(r.ratios.nginxVsDirectH1)}, http-proxy ${f(r.ratios.nodeVsDirectH1)}`,
+    `  one proxy / Node floor  HTTP/1.1  ${f(r.ratios.singleVsFloorH1)}   HTTP/2 ${f(r.ratios.singleVsFloorH2)};  pair / floor pair HTTP/1.1 ${f(r.ratios.pairVsFloorPairH1)}`,
+    `  Node floor / nginx      HTTP/1.1  ${f(r.ratios.floorVsNginxH1)}   HTTP/2 ${f(r.ratios.floorVsNginxH2)};  socket relay / nginx HTTP/1.1 ${f(r.ratios.relayVsNginxH1)}   HTTP/2 ${f(r.ratios.relayVsNginxH2)}`,
     ...(r.tracing.length
       ? [
           "",
@@ -265,7 +295,10 @@ export function renderReport(r: Report): string {
     ]),
     "",
     "Targets:",
-    ...r.targets.map((t) => `  ${t.verdict.padEnd(4)}  ${t.target}  (${t.measured})`),
+    ...r.targets.flatMap((t) => [`  ${t.verdict.padEnd(4)}  ${t.target}  (${t.measured})`, ...(t.floor ? [`          Node floor ${t.floor.verdict}: ${t.floor.measured}`] : [])]),
+    ...(r.targets.some((t) => t.floor)
+      ? ["(Node floor: node-floor.mjs, Node's own http/http2 modules and undici with none of a sidecar's work, same node flags; where it FAILs too, no proxy on Node's HTTP stack meets the target on this machine.)"]
+      : []),
   ];
   return lines.filter((l) => l !== undefined).join("\n");
 }

@@ -69,6 +69,20 @@ function requireTools(): void {
   if (missing.length) throw new Error(`missing load tools or peers: ${missing.join(", ")}; install them with: apt-get install -y wrk nghttp2-client nginx`);
 }
 
+interface FloorProcess {
+  pid: number;
+  h1: number | undefined;
+  h2: number | undefined;
+}
+
+/** One process of the Node floor (node-floor.mjs `role`), stopped with the rest on exit. */
+async function startFloor(role: string, ports: number[], nodeArgs: string[]): Promise<FloorProcess> {
+  const c = spawnChild(`Node floor ${role}`, process.execPath, [...nodeArgs, path.join(here, "node-floor.mjs"), role, ...ports.map(String)], { stdout: "pipe", cwd: repoRoot });
+  cleanup.add(`stop the Node floor ${role}`, () => c.stop());
+  const { h1, h2 } = await firstJsonLine<{ h1?: number; h2?: number }>(c, 30_000);
+  return { pid: c.pid, h1, h2 };
+}
+
 /** Waits until the machine was < 15% busy over 2 s, for at most `maxS`; returns the last reading, %. */
 async function waitQuiet(maxS: number): Promise<number> {
   const deadline = Date.now() + maxS * 1000;
@@ -105,6 +119,16 @@ try {
     cleanup.add("stop http-proxy", () => c.stop());
     node = { pid: c.pid, port: (await firstJsonLine<{ port: number }>(c, 30_000)).port };
   }
+  // The Node floor runs with the same node flags as trellis-proxy, so the two differ only in what their code does.
+  const floorArgs = o.proxyNodeArgs;
+  const floor = (role: string, ...ports: number[]) => startFloor(role, ports, floorArgs);
+  const floorSingle = want("floor") ? await floor("single", app.h1Port) : undefined;
+  let floorPair: { client: FloorProcess; server: FloorProcess } | undefined;
+  if (want("floor-pair")) {
+    const server = await floor("pair-server", app.h1Port);
+    floorPair = { server, client: await floor("pair-client", server.h2!) };
+  }
+  const relay = want("relay") ? await floor("pipe", app.h1Port, app.h2Port) : undefined;
   let mesh: Mesh | undefined;
   const stopProxies: Array<() => Promise<void>> = [];
   if (want("single") || want("pair") || want("pair-mtls")) {
@@ -141,6 +165,12 @@ try {
   if (mesh?.mtls && want("pair-mtls")) targets.push(pair("pair-mtls", "sidecar pair, mTLS", mesh.mtls, HOSTS.mtls, " (mTLS)"));
   if (peer) targets.push({ id: "nginx", label: `nginx (1 worker)`, h1: { port: peer.h1Port, authority: HOSTS.plain }, h2: { port: peer.h2Port, authority: HOSTS.plain }, processes: [{ name: "nginx", pids: peer.pids }] });
   if (node) targets.push({ id: "node", label: "http-proxy (Node)", h1: { port: node.port, authority: HOSTS.plain }, h2: undefined, processes: [{ name: "http-proxy", pids: [node.pid] }] });
+  if (floorSingle) targets.push({ id: "floor", label: "Node floor, one process", h1: { port: floorSingle.h1!, authority: HOSTS.plain }, h2: { port: floorSingle.h2!, authority: HOSTS.plain }, processes: [{ name: "Node floor", pids: [floorSingle.pid] }] });
+  if (floorPair) {
+    const { client, server } = floorPair;
+    targets.push({ id: "floor-pair", label: "Node floor pair", h1: { port: client.h1!, authority: HOSTS.meshed }, h2: undefined, processes: [{ name: "floor client", pids: [client.pid] }, { name: "floor server", pids: [server.pid] }] });
+  }
+  if (relay) targets.push({ id: "relay", label: "Node socket relay", h1: { port: relay.h1!, authority: HOSTS.plain }, h2: { port: relay.h2!, authority: HOSTS.plain }, processes: [{ name: "relay", pids: [relay.pid] }] });
   for (const t of targets) await servesPayload(t.h1.port, t.h1.authority, BODY_BYTES);
 
   const results: TargetResult[] = [];
