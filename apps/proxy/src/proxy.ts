@@ -232,6 +232,8 @@ export class DataPlane {
       direction: "inbound",
       handler: () => this.routers?.handlers.inbound ?? notReady,
       source: (headers) => decodePeer(headers[PEER_HEADER]) ?? UNKNOWN_PEER,
+      // The calling sidecar's mesh headers are read off the raw request (source, meshPort) and go no further.
+      dropHeaderPrefix: MESH_HEADER_PREFIX,
       responseHeaders: (_ctx, headers) => {
         headers[PEER_HEADER] = encodePeer(opts.self);
         return headers;

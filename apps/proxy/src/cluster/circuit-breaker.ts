@@ -79,12 +79,25 @@ export class CircuitBreaker {
 
   /** Admits one request, or throws OverflowError when maxRequests are in flight. */
   acquireRequest(): () => void {
+    this.admitRequest();
+    return once(() => this.releaseRequest());
+  }
+
+  /**
+   * acquireRequest without the release function, for the request path, which gives one back
+   * through its own once-only release: call `releaseRequest()` exactly once per admission.
+   */
+  admitRequest(): void {
     if (this.activeRequests >= this.maxRequests) {
       this.overflows.requests++;
       throw new OverflowError("upstream overflow: too many concurrent requests");
     }
     this.activeRequests++;
-    return once(() => this.activeRequests--);
+  }
+
+  /** Gives back one admission of admitRequest. */
+  releaseRequest(): void {
+    if (this.activeRequests > 0) this.activeRequests--;
   }
 
   /**

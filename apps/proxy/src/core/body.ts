@@ -34,9 +34,9 @@ export class RequestBody {
     private readonly limit = DEFAULT_REPLAY_LIMIT,
   ) {}
 
-  /** A body-less request. */
+  /** A body-less request: one shared instance, which nothing changes (it has no stream to read or record). */
   static empty(): RequestBody {
-    return new RequestBody(null, 0);
+    return EMPTY;
   }
 
   /** Whether there is a body stream at all. */
@@ -46,7 +46,7 @@ export class RequestBody {
 
   /** Ask for the body to be kept (up to the limit) so it can be sent again. Call before the first open(). */
   keepForReplay(): void {
-    if (!this.started) this.recording = true;
+    if (!this.started && this.source !== null) this.recording = true;
   }
 
   /** Whether another `open()` can send the whole body again. */
@@ -131,3 +131,5 @@ export class RequestBody {
     for (const w of ws) w(result);
   }
 }
+
+const EMPTY = new RequestBody(null, 0);

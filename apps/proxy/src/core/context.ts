@@ -1,4 +1,6 @@
-import type { ProxyError, ResponseFlag } from "./errors";
+import type { EndpointState } from "../balancer/endpoint-state";
+import type { ProxyError } from "./errors";
+import { ResponseFlags } from "./response-flags";
 
 /** Which side of the sidecar a request is on: leaving the local app, or arriving for it. */
 export type Direction = "outbound" | "inbound";
@@ -23,13 +25,19 @@ export const UNKNOWN_PEER: PeerInfo = Object.freeze({ workload: "unknown", app: 
 /** Where the router sent a request: filled in by the route and cluster layers, read by telemetry. */
 export interface RouteTarget {
   /** Canonical outbound host (`reviews.default`) or, inbound, the local Service host. */
-  host: string;
+  readonly host: string;
   /** The host port. */
-  port: number;
+  readonly port: number;
   /** Subset, if the weighted pick chose one. */
-  subset?: string | undefined;
+  readonly subset?: string | undefined;
   /** Envoy-style cluster name. */
-  cluster: string;
+  readonly cluster: string;
+}
+
+/** The route rule a request matched: its name (or `default`) and the Route resource it came from. */
+export interface MatchedRoute {
+  readonly name: string;
+  readonly source: string;
 }
 
 /** The span a sampled request is recorded as, from the tracing layer until the request finishes. */
@@ -55,11 +63,13 @@ export class RequestContext {
   /** Wall clock at accept (access log). */
   readonly startTime = Date.now();
   /** Response flags set along the way. */
-  readonly flags = new Set<ResponseFlag>();
-  /** The matched route rule: its name (or `default`) and the Route resource it came from. */
-  route: { name: string; source: string } | undefined;
-  /** The destination picked by the route and weighted split. */
+  readonly flags = new ResponseFlags();
+  /** The matched route rule (an object of the router's, shared by its requests). */
+  route: MatchedRoute | undefined;
+  /** The destination picked by the route and weighted split (an object of the router's, shared by its requests). */
   target: RouteTarget | undefined;
+  /** Inbound: the service port the calling sidecar named (its `x-trellis-port` header), read by the edge. */
+  meshPort: number | undefined = undefined;
   /** `address:port` of the endpoint the last attempt went to. */
   upstreamAddress: string | undefined;
   /** Attempts made upstream (1 + retries). */
@@ -90,6 +100,10 @@ export class RequestContext {
   error: ProxyError | undefined;
   /** Set by the tracing layer when the request is sampled; read (and cleared) when it finishes. */
   span: ActiveSpan | undefined = undefined;
+  /** Endpoints this request's attempts went to, so retries go elsewhere when they can (the cluster layer's). */
+  tried: EndpointState[] | undefined = undefined;
+  /** Set once the request was reported to telemetry: the edge may see both its finish and its close. */
+  reported = false;
 
   constructor(
     readonly direction: Direction,

@@ -65,7 +65,7 @@ export class GatewayRouter {
       for (const rule of this.rulesFor(match.gateway, port, host)) {
         const alt = rule.match(req);
         if (alt === undefined) continue;
-        ctx.route = { name: rule.rule.name ?? alt?.name ?? "default", source: rule.source };
+        ctx.route = alt?.route ?? rule.route;
         return (alt?.handler ?? rule.handler)(req, ctx, signal);
       }
       return Promise.reject(new NoRouteError(`no route bound to ${match.gateway.source} matches ${req.method} ${host}${req.path}`));

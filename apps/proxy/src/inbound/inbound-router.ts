@@ -1,6 +1,6 @@
 import { normalizePath, splitAuthority } from "@trellis/config";
 import type { MtlsMode, Snapshot } from "@trellis/config";
-import type { PeerInfo } from "../core/context";
+import type { PeerInfo, RouteTarget } from "../core/context";
 import { BadRequestError, MtlsRequiredError, NoRouteError } from "../core/errors";
 import { compose } from "../core/types";
 import type { Handler, Headers, Layer } from "../core/types";
@@ -30,6 +30,8 @@ export interface LocalApp {
 export class InboundRouter {
   readonly handler: Handler;
   private readonly byPort = new Map<number, Listener>();
+  /** What telemetry names each listener's requests by (built once: the request path only points at it). */
+  private readonly targets = new Map<number, RouteTarget>();
   private readonly onlyHttp: Listener | undefined;
   /** PeerAuthentication mode by service port (portLevel keys are workload ports, as in Istio). */
   private readonly modes = new Map<number, MtlsMode>();
@@ -48,7 +50,11 @@ export class InboundRouter {
     /** Policy layers in order, after the port's mTLS check: JWT authentication, authorization, rate limits. */
     layers: readonly Layer[],
   ) {
-    for (const l of snapshot.inbound.listeners) this.byPort.set(l.port, l);
+    const host = `${snapshot.proxy.service}.${snapshot.proxy.namespace}`;
+    for (const l of snapshot.inbound.listeners) {
+      this.byPort.set(l.port, l);
+      this.targets.set(l.port, Object.freeze({ host, port: l.port, cluster: `inbound|${l.port}||` }));
+    }
     const http = snapshot.inbound.listeners.filter((l) => l.protocol !== "tcp");
     this.onlyHttp = http.length === 1 ? http[0] : undefined;
     const pa = snapshot.inbound.peerAuthentication;
@@ -80,7 +86,8 @@ export class InboundRouter {
     return security !== "mutual_tls" && this.mtlsMode(port) === "STRICT" ? new MtlsRequiredError(`port ${port} requires mTLS (PeerAuthentication STRICT); the request came in plaintext`) : undefined;
   }
 
-  private listenerFor(headers: Headers, authority: string): Listener | undefined {
+  private listenerFor(meshPort: number | undefined, headers: Headers, authority: string): Listener | undefined {
+    if (meshPort !== undefined) return this.byPort.get(meshPort);
     const named = headers[PORT_HEADER];
     if (typeof named === "string") return this.byPort.get(Number(named));
     const { port } = splitAuthority(authority);
@@ -88,9 +95,9 @@ export class InboundRouter {
   }
 
   private readonly selectListener: Layer = (next) => (req, ctx, signal) => {
-    const listener = this.listenerFor(req.headers, req.authority);
+    const listener = this.listenerFor(ctx.meshPort, req.headers, req.authority);
     if (!listener || listener.protocol === "tcp") return Promise.reject(new NoRouteError(`no inbound listener for ${req.authority}`));
-    ctx.target = { host: `${this.snapshot.proxy.service}.${this.snapshot.proxy.namespace}`, port: listener.port, cluster: `inbound|${listener.port}||` };
+    ctx.target = this.targets.get(listener.port);
     // Policies and the app see one spelling of the path: no `..`, `//` or `%61` detours around a rule.
     if (req.path.startsWith("/")) {
       const normalized = normalizePath(req.path);
@@ -98,7 +105,8 @@ export class InboundRouter {
       req.path = normalized;
     }
     ctx.destination = this.self;
-    for (const k of Object.keys(req.headers)) if (k.startsWith(MESH_HEADER_PREFIX)) delete req.headers[k];
+    // The edge drops them already (server/edge.ts); a caller that built the request itself may not have.
+    for (const k in req.headers) if (k.startsWith(MESH_HEADER_PREFIX)) delete req.headers[k];
     return next(req, ctx, signal);
   };
 

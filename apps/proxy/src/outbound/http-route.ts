@@ -1,5 +1,6 @@
 import { compileHttpMatch, durationMs, effectiveWeight, pickWeighted } from "@trellis/config";
 import type { HttpRouteRule, OutboundHost } from "@trellis/config";
+import type { MatchedRoute, RouteTarget } from "../core/context";
 import { NoRouteError } from "../core/errors";
 import { compose } from "../core/types";
 import type { Handler, Layer, ProxyRequest } from "../core/types";
@@ -27,6 +28,8 @@ interface Alternative {
   /** The matched path prefix, for `rewrite.uri`. */
   prefix: string | undefined;
   name: string | undefined;
+  /** What a request matched through this alternative is reported as (the rule's name, else the match's). */
+  route: MatchedRoute;
   /** The rule's chain with `rewrite.uri` applied to this alternative's prefix. */
   handler: Handler;
 }
@@ -35,6 +38,8 @@ interface Alternative {
 export class CompiledRule {
   readonly alternatives: Alternative[] | null;
   readonly handler: Handler;
+  /** What a request the rule matched without alternatives is reported as. */
+  readonly route: MatchedRoute;
 
   constructor(
     readonly rule: HttpRouteRule,
@@ -61,13 +66,14 @@ export class CompiledRule {
     const chains = destinations.map((d) => ({
       ...d,
       handler: d.cluster ? compose(layersFor(d.cluster), d.cluster.handler) : undefined,
+      target: d.cluster ? (Object.freeze({ host: d.cluster.host.host, port: d.cluster.cluster.port, subset: d.subset, cluster: d.cluster.cluster.name }) as RouteTarget) : undefined,
     }));
     const weights = chains.map((c) => c.weight);
 
     const split: Handler = (req, ctx, signal) => {
       const pick = chains[chains.length > 1 ? pickWeighted(weights, deps.random()) : 0]!;
       if (!pick.cluster || !pick.handler) return Promise.reject(new NoRouteError(`route ${this.source} names a destination the snapshot has no cluster for`));
-      ctx.target = { host: pick.cluster.host.host, port: pick.cluster.cluster.port, subset: pick.subset, cluster: pick.cluster.cluster.name };
+      ctx.target = pick.target;
       return pick.handler(req, ctx, signal);
     };
 
@@ -83,7 +89,8 @@ export class CompiledRule {
     // The rewrite needs the prefix that matched, so each alternative gets its own outermost layer.
     const withRewrite = (prefix: string | undefined) => (rule.rewrite ? rewriteLayer(rule.rewrite, prefix)(chain) : chain);
     this.handler = withRewrite(undefined);
-    this.alternatives = rule.match?.length ? rule.match.map((m) => compileMatch(m, withRewrite)) : null;
+    this.route = Object.freeze({ name: rule.name ?? "default", source });
+    this.alternatives = rule.match?.length ? rule.match.map((m) => compileMatch(m, withRewrite, rule.name, source)) : null;
   }
 
   /** The matching alternative (null: the rule matches everything), or undefined when it does not match. */
@@ -94,7 +101,8 @@ export class CompiledRule {
   }
 }
 
-function compileMatch(m: NonNullable<HttpRouteRule["match"]>[number], handlerFor: (prefix: string | undefined) => Handler): Alternative {
+function compileMatch(m: NonNullable<HttpRouteRule["match"]>[number], handlerFor: (prefix: string | undefined) => Handler, ruleName: string | undefined, source: string): Alternative {
   const compiled = compileHttpMatch(m);
-  return { name: compiled.name, prefix: compiled.prefix, handler: handlerFor(compiled.prefix), test: (req) => compiled.test(req) };
+  const route: MatchedRoute = Object.freeze({ name: ruleName ?? compiled.name ?? "default", source });
+  return { name: compiled.name, prefix: compiled.prefix, route, handler: handlerFor(compiled.prefix), test: (req) => compiled.test(req) };
 }

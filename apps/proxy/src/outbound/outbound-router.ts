@@ -1,7 +1,7 @@
 import { compileStringMatch, HostTable, resolveCluster } from "@trellis/config";
 import type { OutboundHost, Snapshot, StringMatch } from "@trellis/config";
 import { RequestContext } from "../core/context";
-import type { PeerInfo } from "../core/context";
+import type { MatchedRoute, PeerInfo, RouteTarget } from "../core/context";
 import { NoRouteError } from "../core/errors";
 import type { Handler, ProxyRequest } from "../core/types";
 import type { RetryBudget } from "../filters/retry-budget";
@@ -27,7 +27,13 @@ interface PortRoutes {
   rules: CompiledRule[];
   /** The whole-host cluster, used when the host has no HTTP rules at all. */
   fallback: UpstreamCluster | undefined;
+  /** The destination as known before a rule picks a cluster (telemetry names the host even for requests that fail first). */
+  target: RouteTarget;
+  /** The fallback's destination. */
+  fallbackTarget: RouteTarget | undefined;
 }
+
+const DEFAULT_ROUTE: MatchedRoute = Object.freeze({ name: "default", source: "" });
 
 /**
  * The outbound half of one snapshot: maps what the app addressed to a host, a rule, a
@@ -63,17 +69,17 @@ export class OutboundRouter {
       // The destination host is known from here on, even for requests a fault aborts or no
       // rule matches: telemetry, access logs and spans name it (as Istio's destination_service
       // does); the weighted pick fills in the subset and cluster.
-      ctx.target = { host: resolved.host.host, port: resolved.port.port, cluster: "" };
       const pr = this.portRoutes(resolved.host, resolved.port.port);
+      ctx.target = pr.target;
       for (const rule of pr.rules) {
         const alt = rule.match(req);
         if (alt === undefined) continue;
-        ctx.route = { name: rule.rule.name ?? alt?.name ?? "default", source: rule.source };
+        ctx.route = alt?.route ?? rule.route;
         return (alt?.handler ?? rule.handler)(req, ctx, signal);
       }
       if (pr.rules.length === 0 && pr.fallback) {
-        ctx.route = { name: "default", source: "" };
-        ctx.target = { host: resolved.host.host, port: resolved.port.port, cluster: pr.fallback.cluster.name };
+        ctx.route = DEFAULT_ROUTE;
+        ctx.target = pr.fallbackTarget;
         return pr.fallback.handler(req, ctx, signal);
       }
       return Promise.reject(new NoRouteError(`no route rule of ${resolved.host.host} matches ${req.method} ${req.path}`));
@@ -113,7 +119,13 @@ export class OutboundRouter {
     if (!pr) {
       const rules: CompiledRule[] = [];
       for (const r of host.routes) r.http.forEach((rule, i) => rules.push(new CompiledRule(rule, r.source, i, host, port, this.ruleDeps)));
-      pr = { rules, fallback: rules.length ? undefined : this.clusterFor(host.host, port, undefined, port) };
+      const fallback = rules.length ? undefined : this.clusterFor(host.host, port, undefined, port);
+      pr = {
+        rules,
+        fallback,
+        target: Object.freeze({ host: host.host, port, cluster: "" }),
+        fallbackTarget: fallback && Object.freeze({ host: host.host, port, cluster: fallback.cluster.name }),
+      };
       this.routes.set(key, pr);
     }
     return pr;

@@ -28,8 +28,6 @@ export class UpstreamCluster {
   private readonly endpoints: readonly EndpointState[];
   private readonly lb: LoadBalancer;
   private readonly mode: UpstreamMode | "tls";
-  /** Endpoints each request already tried, so its retries go elsewhere when they can. */
-  private readonly tried = new WeakMap<object, Set<EndpointState>>();
   /** Picks an endpoint for a TCP connection, skipping ejected ones. */
   readonly pick: () => EndpointState | undefined;
 
@@ -68,19 +66,23 @@ export class UpstreamCluster {
 
     this.handler = async (req, ctx, signal) => {
       const breaker = state.breaker;
-      const releaseRequest = breaker.acquireRequest();
+      breaker.admitRequest();
       let releaseSlot: (() => void) | undefined;
+      let ep: EndpointState | undefined;
+      let released = false;
+      // What the attempt holds (its request admission, a connection slot, the endpoint's in-flight count), given back once.
       const release = () => {
-        releaseRequest();
+        if (released) return;
+        released = true;
+        if (ep) ep.active--;
+        breaker.releaseRequest();
         releaseSlot?.();
       };
-      let ep: EndpointState | undefined;
       try {
-        ep = this.pickAvoiding(state.outlier.available(this.endpoints), req, this.tried.get(ctx));
+        ep = this.pickAvoiding(state.outlier.available(this.endpoints), req, ctx.tried);
         if (!ep) throw new NoHealthyUpstreamError(`no healthy upstream in ${cluster.name}`);
-        const tried = this.tried.get(ctx);
-        if (tried) tried.add(ep);
-        else this.tried.set(ctx, new Set([ep]));
+        if (ctx.tried === undefined) ctx.tried = [ep];
+        else if (!ctx.tried.includes(ep)) ctx.tried.push(ep);
         ctx.attempts++;
         ctx.upstreamAddress = ep.key;
         ep.active++;
@@ -93,7 +95,8 @@ export class UpstreamCluster {
           ctx.peerPrincipal = identity;
           const peer = decodePeer(res.headers[PEER_HEADER]);
           if (peer) ctx.destination = peer;
-          delete res.headers[PEER_HEADER];
+          // Undefined rather than deleted (the edge skips undefined headers): a delete turns the object into a slow dictionary.
+          (res.headers as Record<string, unknown>)[PEER_HEADER] = undefined;
           const peerFailure = peerLocalFailure(res, ep.key);
           if (peerFailure) {
             res.body?.destroy();
@@ -105,15 +108,9 @@ export class UpstreamCluster {
           res = await sendHttp(this.upstreams, this.mode, ep.address, ep.port, req, body, signal, undefined, h1Options);
         }
         state.outlier.record(ep, res.status < 500);
-        return withRelease(res, () => {
-          ep!.active--;
-          release();
-        });
+        return withRelease(res, release);
       } catch (err) {
-        if (ep) {
-          ep.active--;
-          if (isOutlierFailure(err)) state.outlier.record(ep, false);
-        }
+        if (ep && isOutlierFailure(err)) state.outlier.record(ep, false);
         release();
         throw err;
       }
@@ -147,10 +144,10 @@ export class UpstreamCluster {
    * in `tried` and an untried one is available. Re-drawing rather than filtering the list
    * keeps the balancers' own state (ring, rotation) built for the full membership.
    */
-  private pickAvoiding(available: readonly EndpointState[], req: ProxyRequest, tried: ReadonlySet<EndpointState> | undefined): EndpointState | undefined {
+  private pickAvoiding(available: readonly EndpointState[], req: ProxyRequest, tried: readonly EndpointState[] | undefined): EndpointState | undefined {
     let ep = this.lb.pick(available, req);
-    if (!tried || !ep || !tried.has(ep) || available.every((e) => tried.has(e))) return ep;
-    for (let i = 0; i < RESELECT_ATTEMPTS && ep && tried.has(ep); i++) ep = this.lb.pick(available, req);
+    if (!tried || !ep || !tried.includes(ep) || available.every((e) => tried.includes(e))) return ep;
+    for (let i = 0; i < RESELECT_ATTEMPTS && ep && tried.includes(ep); i++) ep = this.lb.pick(available, req);
     return ep;
   }
 }
@@ -190,17 +187,11 @@ function withRelease(res: ProxyResponse, release: () => void): ProxyResponse {
     return res;
   }
   const body = res.body;
-  // The first of the three releases and takes the other two off: an HTTP/2 response body
-  // outlives its exchange, and a listener left on it takes the exchange into old space (pump-body.ts).
-  const once = () => {
-    body.off("end", once);
-    body.off("close", once);
-    body.off("error", once);
-    body.on("error", ignoreError);
-    release();
-  };
-  body.once("end", once);
-  body.once("close", once);
-  body.once("error", once);
+  // Every way a body is over ends in 'close' (its end, its error, its destruction by whoever
+  // abandons it), and the once-listener is gone with it: an HTTP/2 response body outlives its
+  // exchange, and a listener left on it takes the exchange into old space (pump-body.ts). The
+  // no-op error listener keeps an error that comes before the edge listens from being thrown.
+  body.once("close", release);
+  body.on("error", ignoreError);
   return res;
 }

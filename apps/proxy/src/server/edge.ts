@@ -7,6 +7,7 @@ import type { Logger } from "../core/log";
 import type { Handler, Headers, ProxyRequest, ProxyResponse } from "../core/types";
 import { peerTlsOf } from "../identity/mesh-tls";
 import { localReply } from "./local-reply";
+import { PORT_HEADER } from "./peer-metadata";
 
 /** How a finished request is reported (metrics and access log; see telemetry/). */
 export interface RequestOutcome {
@@ -98,6 +99,11 @@ export function grpcStatusOf(res: ProxyResponse): string | undefined {
  */
 export function newContext(opts: EdgeOptions, grpc: boolean, signal: AbortSignal, socket: { remoteAddress?: string | undefined } | null | undefined, headers: Record<string, string | string[] | undefined>): RequestContext {
   const ctx = new RequestContext(opts.direction, grpc ? "grpc" : "http", signal, socket?.remoteAddress ?? "unknown", opts.source(headers));
+  if (opts.direction === "inbound") {
+    // The service port the calling sidecar named; read here because the edge drops mesh headers from what it forwards.
+    const named = headers[PORT_HEADER];
+    if (typeof named === "string") ctx.meshPort = Number(named);
+  }
   const tls = peerTlsOf(socket);
   if (tls) {
     ctx.connectionSecurity = "mutual_tls";

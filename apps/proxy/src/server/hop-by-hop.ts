@@ -13,8 +13,7 @@ const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "pro
  */
 export function forwardableHeaders(raw: Record<string, string | string[] | undefined>, dropPrefix?: string): Headers {
   const out: Headers = {};
-  const connection = raw["connection"];
-  const named = connection ? new Set(String(connection).toLowerCase().split(",").map((s) => s.trim())) : undefined;
+  const named = connectionNamed(raw["connection"]);
   for (const name in raw) {
     const value = raw[name];
     if (value === undefined || name.charCodeAt(0) === 58 /* ':' */) continue;
@@ -22,9 +21,21 @@ export function forwardableHeaders(raw: Record<string, string | string[] | undef
       if (name === "te" && String(value).toLowerCase().includes("trailers")) out["te"] = "trailers";
       continue;
     }
-    if (named?.has(name)) continue;
+    if (named?.includes(name)) continue;
     if (dropPrefix !== undefined && name.startsWith(dropPrefix)) continue;
     out[name] = value;
   }
   return out;
+}
+
+/**
+ * The header names a `Connection` header lists, or undefined when it lists none besides the
+ * hop-by-hop tokens themselves (`keep-alive`, `close`: nearly every message says one of them,
+ * and those are dropped anyway).
+ */
+function connectionNamed(v: string | string[] | undefined): string[] | undefined {
+  if (v === undefined) return undefined;
+  const s = (typeof v === "string" ? v : v.join(",")).toLowerCase();
+  if (s === "keep-alive" || s === "close") return undefined;
+  return s.split(",").map((t) => t.trim());
 }

@@ -10,6 +10,7 @@ import { dispatch, errorResponse, grpcStatusOf, isGrpc, newContext } from "./edg
 import type { EdgeOptions } from "./edge";
 import { forwardableHeaders } from "./hop-by-hop";
 import { pumpBody } from "./pump-body";
+import type { Pump } from "./pump-body";
 
 /** Request header block limit; over it the client gets 431 (Node's parser enforces it). */
 export const MAX_HEADER_BYTES = 16 * 1024;
@@ -128,7 +129,12 @@ function write(opts: EdgeOptions, ctx: RequestContext, preq: ProxyRequest, res: 
     if (!res.writableFinished && !ctx.flags.has("UR")) ctx.flags.add("DC");
     opts.finish(ctx, preq, { status: response.status, grpcStatus: ctx.grpc ? grpcStatusOf(response) : undefined, durationMs: performance.now() - ctx.start });
   };
-  res.once("close", done);
+  let pump: Pump | undefined;
+  // One close listener per exchange: it reports the request and cancels a body still running.
+  res.once("close", () => {
+    done();
+    pump?.sinkClosed();
+  });
   const headers = forwardableHeaders(response.headers);
   // A body of unknown length is sent chunked; keep-alive stays on either way.
   res.writeHead(response.status, headers);
@@ -137,7 +143,7 @@ function write(opts: EdgeOptions, ctx: RequestContext, preq: ProxyRequest, res: 
     res.end();
     return;
   }
-  pumpBody(body, res, {
+  pump = pumpBody(body, res, {
     counted: (n) => (ctx.responseBytes += n),
     ended: () => {
       const trailers = response.trailers();

@@ -1,5 +1,5 @@
 import http2 from "node:http2";
-import type { IncomingHttpHeaders, ServerHttp2Stream } from "node:http2";
+import type { IncomingHttpHeaders, OutgoingHttpHeaders, ServerHttp2Stream } from "node:http2";
 import { RequestBody } from "../core/body";
 import type { RequestContext } from "../core/context";
 import { BadRequestError } from "../core/errors";
@@ -8,6 +8,8 @@ import { dispatch, errorResponse, grpcStatusOf, isGrpc, newContext } from "./edg
 import type { EdgeOptions } from "./edge";
 import { forwardableHeaders } from "./hop-by-hop";
 import { pumpBody } from "./pump-body";
+import type { Pump } from "./pump-body";
+import { ignoreError } from "../transport/cancel-body";
 import { MAX_HEADER_BYTES } from "./http1";
 
 const { NGHTTP2_FLAG_END_STREAM, NGHTTP2_INTERNAL_ERROR } = http2.constants;
@@ -27,11 +29,26 @@ export function createHttp2Server(opts: EdgeOptions): http2.Http2Server {
   return server;
 }
 
+/**
+ * What the one close listener of a stream does, in order: abort the request's signal if the
+ * stream did not finish (a reset, or closed before the response was out), report the request
+ * (once a response is being written), and cancel a response body still running. One listener
+ * rather than one per concern: each `once` costs a wrapper and a listener slot per request.
+ */
+interface StreamExchange {
+  ac: AbortController;
+  done: (() => void) | undefined;
+  pump: Pump | undefined;
+}
+
 async function serve(opts: EdgeOptions, stream: ServerHttp2Stream, headers: IncomingHttpHeaders, endStream: boolean): Promise<void> {
-  stream.on("error", () => undefined); // resets from the client are normal; the close handler reports them
+  stream.on("error", ignoreError); // resets from the client are normal; the close handler reports them
   const ac = new AbortController();
+  const x: StreamExchange = { ac, done: undefined, pump: undefined };
   stream.once("close", () => {
     if (stream.rstCode !== http2.constants.NGHTTP2_NO_ERROR || !stream.writableFinished) ac.abort();
+    x.done?.();
+    x.pump?.sinkClosed();
   });
   const method = headers[":method"] ?? "GET";
   const grpc = isGrpc(headers["content-type"]);
@@ -61,10 +78,10 @@ async function serve(opts: EdgeOptions, stream: ServerHttp2Stream, headers: Inco
   } else {
     response = await dispatch(opts, preq, ctx, ac.signal);
   }
-  write(opts, ctx, preq, stream, response);
+  write(opts, ctx, preq, stream, response, x);
 }
 
-function write(opts: EdgeOptions, ctx: RequestContext, preq: ProxyRequest, stream: ServerHttp2Stream, response: ProxyResponse): void {
+function write(opts: EdgeOptions, ctx: RequestContext, preq: ProxyRequest, stream: ServerHttp2Stream, response: ProxyResponse, x: StreamExchange): void {
   let finished = false;
   const done = () => {
     if (finished) return;
@@ -74,13 +91,14 @@ function write(opts: EdgeOptions, ctx: RequestContext, preq: ProxyRequest, strea
     if (!stream.writableFinished && ctx.signal.aborted && !ctx.flags.has("UR")) ctx.flags.add("DC");
     opts.finish(ctx, preq, { status: response.status, grpcStatus: ctx.grpc ? grpcStatusOf(response) : undefined, durationMs: performance.now() - ctx.start });
   };
-  stream.once("close", done);
   if (stream.destroyed || stream.closed) {
     response.body?.destroy();
     done();
     return;
   }
-  const headers = { ...forwardableHeaders(response.headers), ":status": response.status };
+  x.done = done;
+  const headers: OutgoingHttpHeaders = forwardableHeaders(response.headers);
+  headers[":status"] = response.status;
   const body = response.body;
   if (!body) {
     stream.respond(headers, { endStream: true });
@@ -96,7 +114,7 @@ function write(opts: EdgeOptions, ctx: RequestContext, preq: ProxyRequest, strea
       else stream.sendTrailers({}); // an empty trailer block ends the stream cleanly (close() would RST it)
     });
   }
-  pumpBody(body, stream, {
+  x.pump = pumpBody(body, stream, {
     counted: (n) => (ctx.responseBytes += n),
     ended: () => stream.end(),
     failed: () => {

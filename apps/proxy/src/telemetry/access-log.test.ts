@@ -124,6 +124,24 @@ describe("AccessLog", () => {
     assert.equal(failing.dropped, 2);
   });
 
+  test("quotes, backslashes, newlines and control characters stay inside their field, one line per request", () => {
+    const out = capture();
+    const log = new AccessLog({ sink: out.sink });
+    const ctx = routedContext("inbound");
+    ctx.audited = ['AuthorizationPolicy/default/"audit"'];
+    const hostile = 'a"b\\c\n{"x":1}\u0001\u2028';
+    log.logRequest(ctx, { ...req, method: "GET\r\n", path: `/${hostile}`, authority: hostile, headers: { "user-agent": hostile, "x-request-id": "\n" } }, { status: 200, durationMs: 1 });
+    log.flush();
+    assert.equal(out.chunks.join("").split("\n").filter(Boolean).length, 1);
+    const [line] = out.lines();
+    assert.equal(line?.path, `/${hostile}`);
+    assert.equal(line?.authority, hostile);
+    assert.equal(line?.user_agent, hostile);
+    assert.equal(line?.method, "GET\r\n");
+    assert.equal(line?.x_request_id, "\n");
+    assert.deepEqual(line?.audit_policies, ['AuthorizationPolicy/default/"audit"']);
+  });
+
   test("a backed-up sink drops lines instead of buffering without bound", () => {
     const chunks: string[] = [];
     const log = new AccessLog({ sink: { write: (c: string) => chunks.push(c), writableLength: 1_000_000 }, maxPendingBytes: 1000 });

@@ -62,42 +62,70 @@ export class AccessLog {
 
   /** Logs a finished (or abandoned) HTTP/gRPC request. */
   logRequest(ctx: RequestContext, req: AccessLogRequest, outcome: RequestOutcome): void {
-    this.emit(() => ({
-      start_time: isoTime(ctx.startTime),
-      method: str(req.method),
-      path: str(req.path),
-      protocol: ctx.protocol,
-      response_code: outcome.status,
-      grpc_status: outcome.grpcStatus ?? null,
-      response_flags: formatResponseFlags(ctx.flags),
-      bytes_received: ctx.requestBytes,
-      bytes_sent: ctx.responseBytes,
-      duration: ms(outcome.durationMs),
-      authority: str(req.authority),
-      user_agent: header(req.headers, "user-agent"),
-      x_request_id: header(req.headers, "x-request-id"),
-      ...routing(ctx),
-    }));
-  }
-
-  /** Logs a closed TCP connection. */
-  logTcp(ctx: RequestContext, bytes: TcpBytes & { durationMs: number }): void {
-    this.emit(() => ({
-      start_time: isoTime(ctx.startTime),
-      protocol: ctx.protocol,
-      response_flags: formatResponseFlags(ctx.flags),
-      bytes_received: bytes.received,
-      bytes_sent: bytes.sent,
-      duration: ms(bytes.durationMs),
-      ...routing(ctx),
-    }));
-  }
-
-  /** Serializes one line; a line that cannot be built is counted as dropped, never thrown. */
-  private emit(fields: () => Record<string, unknown>): void {
     let line: string;
     try {
-      line = JSON.stringify(fields());
+      // One flat object literal per line (one shape, V8's fast stringify path): no closure, no spread of a second object.
+      line = JSON.stringify({
+        start_time: isoTime(ctx.startTime),
+        method: str(req.method),
+        path: str(req.path),
+        protocol: ctx.protocol,
+        response_code: outcome.status,
+        grpc_status: outcome.grpcStatus ?? null,
+        response_flags: formatResponseFlags(ctx.flags),
+        bytes_received: ctx.requestBytes,
+        bytes_sent: ctx.responseBytes,
+        duration: ms(outcome.durationMs),
+        authority: str(req.authority),
+        user_agent: header(req.headers, "user-agent"),
+        x_request_id: header(req.headers, "x-request-id"),
+        upstream_host: ctx.upstreamAddress ?? null,
+        upstream_cluster: ctx.target?.cluster || null,
+        route_name: ctx.route?.name ?? null,
+        downstream_remote_address: ctx.downstreamAddress,
+        direction: ctx.direction,
+        source_workload: ctx.source.workload,
+        destination_workload: ctx.destination?.workload ?? null,
+        attempts: ctx.attempts,
+        // mutual_tls when the hop (inbound: from the caller; outbound: to the peer sidecar) ran over
+        // mesh mTLS, with the SPIFFE ID the other side proved.
+        connection_security_policy: ctx.connectionSecurity,
+        peer_principal: ctx.peerPrincipal ?? null,
+        reason: reason(ctx),
+        // AUDIT AuthorizationPolicies that matched (Istio logs them the same way): only when some did (undefined is left out).
+        audit_policies: ctx.audited,
+      });
+    } catch {
+      this.dropped++;
+      return;
+    }
+    this.push(line);
+  }
+
+  /** Logs a closed TCP connection: the same fields, less the HTTP ones. */
+  logTcp(ctx: RequestContext, bytes: TcpBytes & { durationMs: number }): void {
+    let line: string;
+    try {
+      line = JSON.stringify({
+        start_time: isoTime(ctx.startTime),
+        protocol: ctx.protocol,
+        response_flags: formatResponseFlags(ctx.flags),
+        bytes_received: bytes.received,
+        bytes_sent: bytes.sent,
+        duration: ms(bytes.durationMs),
+        upstream_host: ctx.upstreamAddress ?? null,
+        upstream_cluster: ctx.target?.cluster || null,
+        route_name: ctx.route?.name ?? null,
+        downstream_remote_address: ctx.downstreamAddress,
+        direction: ctx.direction,
+        source_workload: ctx.source.workload,
+        destination_workload: ctx.destination?.workload ?? null,
+        attempts: ctx.attempts,
+        connection_security_policy: ctx.connectionSecurity,
+        peer_principal: ctx.peerPrincipal ?? null,
+        reason: reason(ctx),
+        audit_policies: ctx.audited,
+      });
     } catch {
       this.dropped++;
       return;
@@ -130,27 +158,6 @@ export class AccessLog {
     if (this.buffer.length >= this.maxBufferBytes) this.flush();
     else if (this.scheduled === undefined) this.scheduled = setImmediate(() => this.flush());
   }
-}
-
-/** Where the request or connection went and who took part: the same fields for HTTP and TCP. */
-function routing(ctx: RequestContext): Record<string, unknown> {
-  return {
-    upstream_host: ctx.upstreamAddress ?? null,
-    upstream_cluster: ctx.target?.cluster || null,
-    route_name: ctx.route?.name ?? null,
-    downstream_remote_address: ctx.downstreamAddress,
-    direction: ctx.direction,
-    source_workload: ctx.source.workload,
-    destination_workload: ctx.destination?.workload ?? null,
-    attempts: ctx.attempts,
-    // mutual_tls when the hop (inbound: from the caller; outbound: to the peer sidecar) ran over
-    // mesh mTLS, with the SPIFFE ID the other side proved.
-    connection_security_policy: ctx.connectionSecurity,
-    peer_principal: ctx.peerPrincipal ?? null,
-    reason: reason(ctx),
-    // AUDIT AuthorizationPolicies that matched (Istio logs them the same way): only when some did.
-    ...(ctx.audited ? { audit_policies: ctx.audited } : {}),
-  };
 }
 
 function reason(ctx: RequestContext): string | null {

@@ -19,9 +19,6 @@ export interface Telemetry {
   log?: Logger | undefined;
 }
 
-// Contexts already reported: the edge may see both "finished" and "closed" for one request.
-const finished = new WeakSet<RequestContext>();
-
 /**
  * Reports one request to the metrics and the access log. The edge calls it once the response
  * is finished, or when the downstream went away first (the edge then sets DC on ctx.flags
@@ -29,8 +26,8 @@ const finished = new WeakSet<RequestContext>();
  * nothing.
  */
 export function finishRequest(telemetry: Telemetry, ctx: RequestContext, req: AccessLogRequest, outcome: RequestOutcome): void {
-  if (finished.has(ctx)) return;
-  finished.add(ctx);
+  if (ctx.reported) return;
+  ctx.reported = true;
   try {
     recordRequest(telemetry.metrics, ctx, outcome);
     telemetry.live?.request(ctx, outcome);
@@ -44,8 +41,8 @@ export function finishRequest(telemetry: Telemetry, ctx: RequestContext, req: Ac
 
 /** Reports a closed TCP connection (metrics: the close and the bytes not yet counted; one access log line). Once per context. */
 export function finishTcp(telemetry: Telemetry, ctx: RequestContext, bytes: TcpBytes & { durationMs: number }): void {
-  if (finished.has(ctx)) return;
-  finished.add(ctx);
+  if (ctx.reported) return;
+  ctx.reported = true;
   try {
     recordTcpClose(telemetry, ctx, bytes);
   } catch (err) {

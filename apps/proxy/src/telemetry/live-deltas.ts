@@ -3,6 +3,7 @@ import { Direction, TrafficProtocol } from "@trellis/proto";
 import type { RequestRow, SaturationRow, TcpRow, TelemetryDelta, TelemetryPeer } from "@trellis/proto";
 import type { PeerInfo, RequestContext } from "../core/context";
 import { serviceParts } from "./service-parts";
+import { objectId } from "./shape-ids";
 
 /**
  * The per-second traffic deltas a proxy sends on its config stream (telemetry.proto): what it
@@ -78,6 +79,8 @@ export interface LiveOutcome {
 
 export class LiveDeltas {
   private requests = new Map<string, RequestSums>();
+  /** Rows of this delta by request shape (see request()); starts afresh with each delta, like the rows. */
+  private shapes = new Map<string, RequestSums>();
   private tcp = new Map<string, TcpSums>();
   private startedAt = Date.now();
   private inboundInFlight = 0;
@@ -93,6 +96,28 @@ export class LiveDeltas {
   /** A request finished; called once per request started with `started()`. */
   request(ctx: RequestContext, outcome: LiveOutcome): void {
     if (ctx.direction === "inbound" && this.inboundInFlight > 0) this.inboundInFlight--;
+    // The row by the ids of what it derives from (shape-ids.ts); the row's own key is built only for a shape new in this delta.
+    const shape = ctx.direction === "outbound" ? `o${ctx.protocol}${objectId(ctx.target)},${objectId(ctx.destination)},${objectId(ctx.route)}` : `i${ctx.protocol}${objectId(ctx.source)},${objectId(ctx.route)}`;
+    let s = this.shapes.get(shape);
+    if (s === undefined) {
+      s = this.row(ctx);
+      // Shapes of swapped-out snapshots go stale while nobody takes deltas (control plane away): keep them bounded.
+      if (this.shapes.size >= 4 * MAX_ROWS) this.shapes.clear();
+      this.shapes.set(shape, s);
+    }
+    const cls = responseClass(outcome.status);
+    s.byClass[cls]!++;
+    if (cls !== 5 && cls !== 0 && outcome.grpcStatus !== undefined && outcome.grpcStatus !== "0" && outcome.grpcStatus !== "") s.grpcErrors++;
+    if (ctx.connectionSecurity === "mutual_tls") s.mtls++;
+    const ms = outcome.durationMs > 0 ? outcome.durationMs : 0;
+    s.latency[latencyBucket(ms)]!++;
+    s.latencySumMs += ms;
+    s.requestBytes += ctx.requestBytes > 0 ? ctx.requestBytes : 0;
+    s.responseBytes += ctx.responseBytes > 0 ? ctx.responseBytes : 0;
+  }
+
+  /** The row of a request's (direction, peer, route, protocol), or the overflow row once there are MAX_ROWS. */
+  private row(ctx: RequestContext): RequestSums {
     const direction = ctx.direction === "outbound" ? Direction.DIRECTION_OUTBOUND : Direction.DIRECTION_INBOUND;
     const peer = peerOf(ctx);
     const route = ctx.route?.name ?? "";
@@ -122,15 +147,7 @@ export class LiveDeltas {
         this.requests.set(key, s);
       }
     }
-    const cls = responseClass(outcome.status);
-    s.byClass[cls]!++;
-    if (cls !== 5 && cls !== 0 && outcome.grpcStatus !== undefined && outcome.grpcStatus !== "0" && outcome.grpcStatus !== "") s.grpcErrors++;
-    if (ctx.connectionSecurity === "mutual_tls") s.mtls++;
-    const ms = outcome.durationMs > 0 ? outcome.durationMs : 0;
-    s.latency[latencyBucket(ms)]!++;
-    s.latencySumMs += ms;
-    s.requestBytes += ctx.requestBytes > 0 ? ctx.requestBytes : 0;
-    s.responseBytes += ctx.responseBytes > 0 ? ctx.responseBytes : 0;
+    return s;
   }
 
   /** A TCP connection opened. */
@@ -183,6 +200,7 @@ export class LiveDeltas {
     const saturation = this.saturation(table);
     const intervalMs = Math.max(0, Math.min(now - this.startedAt, 0xffffffff));
     this.requests = new Map();
+    this.shapes = new Map();
     this.tcp = new Map();
     this.startedAt = now;
     return { intervalMs, strings: table.strings, requests, tcp, saturation };

@@ -88,6 +88,9 @@ export interface ClusterSample {
 // them) nor in config names, so keys of different combinations do not collide.
 const SEP = "\u0001";
 
+/** Most request shapes remembered (each a key of a few ids); past it the cache starts afresh. */
+const MAX_SHAPES = 4096;
+
 export class ProxyMetrics {
   /** This proxy's registry: what /metrics serves. */
   readonly registry = new Registry();
@@ -161,8 +164,25 @@ export class ProxyMetrics {
   private readonly tcpCache = new Map<string, TcpSeries>();
   private currentVersion: string | undefined;
 
-  /** The HTTP series of one label combination; `values` in HTTP_LABEL_NAMES order. */
-  http(values: readonly string[]): HttpSeries {
+  /** Series by a request's shape key (request-record.ts), filled by `http(values, shape)`; bounded, since shapes of old snapshots go stale. */
+  private readonly httpShapes = new Map<string, HttpSeries>();
+
+  /** The HTTP series a request of this shape was counted in before, if any. */
+  httpByShape(shape: string): HttpSeries | undefined {
+    return this.httpShapes.get(shape);
+  }
+
+  /** The HTTP series of one label combination; `values` in HTTP_LABEL_NAMES order; remembered for `shape` when given. */
+  http(values: readonly string[], shape?: string): HttpSeries {
+    const s = this.httpSeries(values);
+    if (shape !== undefined) {
+      if (this.httpShapes.size >= MAX_SHAPES) this.httpShapes.clear();
+      this.httpShapes.set(shape, s);
+    }
+    return s;
+  }
+
+  private httpSeries(values: readonly string[]): HttpSeries {
     const key = values.join(SEP);
     let s = this.httpCache.get(key);
     if (s === undefined) {

@@ -4,6 +4,7 @@ import type { LiveDeltas } from "./live-deltas";
 import type { ProxyMetrics } from "./metrics";
 import { formatResponseFlags } from "./response-flags";
 import { serviceParts } from "./service-parts";
+import { objectId, stringId } from "./shape-ids";
 
 /**
  * Turns a finished request (or a TCP connection) into Istio's standard metrics, every label
@@ -42,10 +43,16 @@ export interface TcpBytes {
 const UNKNOWN = "unknown";
 
 export function recordRequest(metrics: ProxyMetrics, ctx: RequestContext, outcome: RequestOutcome): void {
-  const values = peerLabelValues(ctx);
-  const status = Number.isInteger(outcome.status) && outcome.status >= 0 && outcome.status <= 999 ? String(outcome.status) : "0";
-  values.push(status, grpcStatusLabel(ctx, outcome));
-  const s = metrics.http(values);
+  const code = Number.isInteger(outcome.status) && outcome.status >= 0 && outcome.status <= 999 ? outcome.status : 0;
+  const grpc = grpcStatusLabel(ctx, outcome);
+  // Everything the labels derive from, as ids (shape-ids.ts): the full values are built only for a shape not seen before.
+  const shape = `${ctx.direction === "outbound" ? "o" : "i"}${ctx.protocol}${ctx.connectionSecurity === "mutual_tls" ? "m" : "n"}${objectId(ctx.source)},${objectId(ctx.destination)},${objectId(ctx.target)},${stringId(ctx.peerPrincipal)},${ctx.flags.bits},${code},${grpc}`;
+  let s = metrics.httpByShape(shape);
+  if (s === undefined) {
+    const values = peerLabelValues(ctx);
+    values.push(String(code), grpc);
+    s = metrics.http(values, shape);
+  }
   s.requests.inc();
   s.durationMs.observe(nonNegative(outcome.durationMs));
   s.requestBytes.observe(nonNegative(ctx.requestBytes));
