@@ -62,6 +62,23 @@ describe("LiveDeltas", () => {
     assert.equal(inbound.inFlight, 1, "one of three started requests is still running");
   });
 
+  test("rows follow the request's route, destination and protocol, and a row taken is never added to again", () => {
+    const live = new LiveDeltas();
+    const a = routedContext("outbound");
+    const other = routedContext("outbound");
+    other.route = { name: "reviews-default", source: "Route/default/reviews" };
+    const grpc = routedContext("outbound", "grpc");
+    grpc.route = a.route;
+    grpc.target = a.target;
+    for (const ctx of [a, a, other, grpc]) live.request(ctx, { status: 200, durationMs: 1 });
+    const first = live.take(Date.now());
+    const count = (d: typeof first) => d.requests.map((r) => `${d.strings[r.route]}|${r.protocol}=${r.byClass[2]}`).sort();
+    assert.deepEqual(count(first), [`reviews-canary|${TrafficProtocol.TRAFFIC_PROTOCOL_GRPC}=1`, `reviews-canary|${TrafficProtocol.TRAFFIC_PROTOCOL_HTTP}=2`, `reviews-default|${TrafficProtocol.TRAFFIC_PROTOCOL_HTTP}=1`].sort());
+    live.request(a, { status: 200, durationMs: 1 });
+    assert.deepEqual(count(live.take(Date.now())), [`reviews-canary|${TrafficProtocol.TRAFFIC_PROTOCOL_HTTP}=1`]);
+    assert.equal(first.requests.find((r) => first.strings[r.route] === "reviews-canary" && r.protocol === TrafficProtocol.TRAFFIC_PROTOCOL_HTTP)?.byClass[2], 2, "the first delta's row kept its count");
+  });
+
   test("TCP: opens, byte deltas and closes", () => {
     const live = new LiveDeltas();
     const ctx = routedContext("outbound", "tcp");

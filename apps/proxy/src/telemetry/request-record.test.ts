@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { ProxyMetrics } from "./metrics";
 import { recordRequest, recordTcpBytes, recordTcpClose, recordTcpOpen } from "./request-record";
-import { routedContext } from "./test-context";
+import { REVIEWS, routedContext } from "./test-context";
 
 /** One exported value; histograms name their _bucket/_sum/_count rows. */
 type Sample = { value: number; labels: Record<string, string | number>; metricName?: string };
@@ -119,6 +119,34 @@ describe("recordRequest", () => {
       ["grpc", "200", "5"],
       ["grpc", "503", "14"],
     ]);
+  });
+
+  test("requests of one shape share a series; any label that differs gets its own, shared objects or not", async () => {
+    const m = new ProxyMetrics();
+    const target = { host: "reviews.default", port: 9080, cluster: "outbound|9080||reviews.default" };
+    const base = () => {
+      const ctx = routedContext("outbound");
+      ctx.target = target;
+      return ctx;
+    };
+    recordRequest(m, base(), { status: 200, durationMs: 1 });
+    recordRequest(m, base(), { status: 200, durationMs: 1 });
+    const other = base();
+    other.peerPrincipal = "spiffe://trellis.local/ns/default/sa/reviews";
+    recordRequest(m, other, { status: 200, durationMs: 1 });
+    const flagged = base();
+    flagged.flags.add("URX");
+    recordRequest(m, flagged, { status: 200, durationMs: 1 });
+    recordRequest(m, base(), { status: 503, durationMs: 1 });
+    const moved = base();
+    moved.destination = { ...REVIEWS, version: "v3" };
+    recordRequest(m, moved, { status: 200, durationMs: 1 });
+    // A new router's target object with the same host counts in the same series (a config swap keeps the series).
+    const swapped = base();
+    swapped.target = { ...target };
+    recordRequest(m, swapped, { status: 200, durationMs: 1 });
+    const rows = (await series(m, "istio_requests_total")).map((v) => `${v.labels.destination_principal}|${v.labels.response_flags}|${v.labels.response_code}|${v.labels.destination_version}=${v.value}`);
+    assert.deepEqual(rows.sort(), ["spiffe://trellis.local/ns/default/sa/reviews|-|200|v2=1", "unknown|-|200|v2=3", "unknown|-|200|v3=1", "unknown|-|503|v2=1", "unknown|URX|200|v2=1"].sort());
   });
 
   test("odd numbers never throw: NaN duration and negative bytes count as 0", async () => {
