@@ -23,6 +23,21 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const deps = (file) => Object.keys(JSON.parse(readFileSync(path.join(root, file), "utf8")).dependencies ?? {});
 const external = [...new Set([...deps(`apps/${app}/package.json`), ...deps("packages/config/package.json"), ...deps("packages/proto/package.json")])].filter((d) => !d.startsWith("@trellis/"));
 
+/**
+ * `node:http` loaded with require instead of import. Node 24 builds an ES module's view of a
+ * builtin by reading every export, and node:http's lazy `WebSocket`, `CloseEvent` and
+ * `MessageEvent` then load Node's bundled undici: ~15 MB of RSS and ~3 MB of heap in every
+ * process for a WebSocket nobody uses (Node 20 has no such exports). The banner's `require`
+ * serves the rewritten imports; bundle.test.ts checks the built proxy does not load it.
+ */
+const requireNodeHttp = {
+  name: "require-node-http",
+  setup(b) {
+    b.onResolve({ filter: /^(node:)?http$/ }, (args) => (args.namespace === "require-node-http" ? undefined : { path: args.path, namespace: "require-node-http" }));
+    b.onLoad({ filter: /.*/, namespace: "require-node-http" }, (args) => ({ contents: `module.exports = require(${JSON.stringify(args.path)});`, loader: "js" }));
+  },
+};
+
 await build({
   entryPoints: Object.fromEntries(ENTRIES[app].map((e) => [e, path.join(root, `apps/${app}/src/${e}.ts`)])),
   outdir: path.join(root, `apps/${app}/dist`),
@@ -35,5 +50,6 @@ await build({
   external: [...external, ...external.map((d) => `${d}/*`)],
   banner: { js: "import { createRequire as __trellisCreateRequire } from 'node:module'; const require = __trellisCreateRequire(import.meta.url);" },
   logLevel: "warning",
+  plugins: [requireNodeHttp],
 });
 console.log(`built ${ENTRIES[app].map((e) => `apps/${app}/dist/${e}.mjs`).join(", ")}`);

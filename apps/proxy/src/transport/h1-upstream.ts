@@ -1,5 +1,13 @@
-import { Pool } from "undici";
-import type { Dispatcher } from "undici";
+import { createRequire } from "node:module";
+import type { Dispatcher, Pool as UndiciPool } from "undici";
+
+/**
+ * undici's Pool from its own module file, not the package index: the index loads all of undici
+ * (fetch, WebSocket, caches, EventSource) and, through them, Node's bundled copy of undici too
+ * — ~3.6 MB of live heap and ~15 MB of RSS in every sidecar for a Pool. The path is checked
+ * against the index's export by h1-upstream.test.ts, so an undici that moves it fails a test.
+ */
+export const Pool = createRequire(import.meta.url)("undici/lib/dispatcher/pool.js") as typeof UndiciPool;
 import type { Readable } from "node:stream";
 import type { Headers, ProxyResponse } from "../core/types";
 import { upstreamError } from "./upstream-errors";
@@ -22,7 +30,7 @@ export interface H1PoolOptions {
  * route's business (timeout/retry layers abort the signal), so undici's own are off.
  */
 export class H1Upstream {
-  private readonly pool: Pool;
+  private readonly pool: UndiciPool;
 
   constructor(
     readonly origin: string,
@@ -37,7 +45,7 @@ export class H1Upstream {
       keepAliveMaxTimeout: opts.idleTimeoutMs ?? 600_000,
       maxRequestsPerClient: opts.maxRequestsPerConnection || undefined,
       connect: { timeout: opts.connectTimeoutMs ?? 10_000 },
-    } as Pool.Options);
+    } as UndiciPool.Options);
   }
 
   /** Connections open or opening, requests queued for a connection. */
