@@ -1,13 +1,18 @@
 import { createRequire } from "node:module";
 import type { Dispatcher, Pool as UndiciPool } from "undici";
 
+const requireUndici = createRequire(import.meta.url);
+
 /**
- * undici's Pool from its own module file, not the package index: the index loads all of undici
- * (fetch, WebSocket, caches, EventSource) and, through them, Node's bundled copy of undici too
- * — ~3.6 MB of live heap and ~15 MB of RSS in every sidecar for a Pool. The path is checked
- * against the index's export by h1-upstream.test.ts, so an undici that moves it fails a test.
+ * undici's Pool and its `request` API from their own module files, not the package index: the
+ * index loads all of undici (fetch, WebSocket, caches, EventSource) and, through them, Node's
+ * bundled copy of undici too — ~3.6 MB of live heap and ~15 MB of RSS in every sidecar for a
+ * Pool. (The index also mixes the API into Dispatcher.prototype; here `request` is called on
+ * the pool instead.) undici-modules.test.ts checks both are what the index exports, so an
+ * undici that moves them fails a test.
  */
-export const Pool = createRequire(import.meta.url)("undici/lib/dispatcher/pool.js") as typeof UndiciPool;
+export const Pool = requireUndici("undici/lib/dispatcher/pool.js") as typeof UndiciPool;
+export const request = requireUndici("undici/lib/api/api-request.js") as (this: Dispatcher, opts: Dispatcher.RequestOptions) => Promise<Dispatcher.ResponseData>;
 import type { Readable } from "node:stream";
 import type { Headers, ProxyResponse } from "../core/types";
 import { upstreamError } from "./upstream-errors";
@@ -57,7 +62,7 @@ export class H1Upstream {
   async send(method: string, path: string, authority: string, headers: Headers, body: Readable | null, signal: AbortSignal): Promise<ProxyResponse> {
     let res: Dispatcher.ResponseData;
     try {
-      res = await this.pool.request({
+      res = await request.call(this.pool, {
         method: method as Dispatcher.HttpMethod,
         path,
         headers: { ...headers, host: authority },
