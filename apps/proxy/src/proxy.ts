@@ -54,6 +54,8 @@ export interface DataPlaneOptions {
   tcpForward: Array<{ port: number; authority: string }>;
   log: Logger;
   accessLogSink?: AccessLogSink | undefined;
+  /** Longest an access-log line waits to be written, ms (default 100; 0: at the end of its event-loop turn, as tests read lines right after a response). */
+  accessLogFlushMs?: number | undefined;
   random?: () => number;
   /** How often open TCP connections report their bytes (default 5 s). */
   tcpBytesEveryMs?: number | undefined;
@@ -109,7 +111,7 @@ export class DataPlane {
   readonly ports = { inbound: 0, outbound: 0, tcpForward: [] as number[] };
 
   constructor(private readonly opts: DataPlaneOptions) {
-    this.accessLog = new AccessLog(opts.accessLogSink ? { sink: opts.accessLogSink } : {});
+    this.accessLog = new AccessLog({ ...(opts.accessLogSink ? { sink: opts.accessLogSink } : {}), ...(opts.accessLogFlushMs !== undefined ? { flushEveryMs: opts.accessLogFlushMs } : {}) });
     this.tap = new TapRecorder({ log: opts.log, ...(opts.random ? { random: opts.random } : {}) });
     this.telemetry = { metrics: this.metrics, accessLog: this.accessLog, live: this.live, tap: this.tap, log: opts.log };
     this.metrics.collectClusters(() => this.clusterGauges());

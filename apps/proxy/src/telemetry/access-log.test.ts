@@ -87,14 +87,26 @@ describe("AccessLog", () => {
     assert.equal(line?.bytes_received, 20);
   });
 
-  test("lines of one event-loop turn go out in one write", async () => {
+  test("lines of one flush interval go out in one write", async (t) => {
+    t.mock.timers.enable({ apis: ["setTimeout"] });
     const out = capture();
-    const log = new AccessLog({ sink: out.sink });
-    for (let i = 0; i < 5; i++) log.logRequest(routedContext("outbound"), req, { status: 200, durationMs: 1 });
-    assert.equal(out.chunks.length, 0);
+    const log = new AccessLog({ sink: out.sink, flushEveryMs: 100 });
+    for (let i = 0; i < 3; i++) log.logRequest(routedContext("outbound"), req, { status: 200, durationMs: 1 });
     await tick();
+    t.mock.timers.tick(50);
+    for (let i = 0; i < 2; i++) log.logRequest(routedContext("outbound"), req, { status: 200, durationMs: 1 });
+    assert.equal(out.chunks.length, 0, "nothing written before the interval is up");
+    t.mock.timers.tick(50);
     assert.equal(out.chunks.length, 1);
     assert.equal(out.lines().length, 5);
+    log.logRequest(routedContext("outbound"), req, { status: 200, durationMs: 1 });
+    t.mock.timers.tick(99);
+    assert.equal(out.chunks.length, 1);
+    t.mock.timers.tick(1);
+    assert.equal(out.chunks.length, 2, "the next line starts the next interval");
+    log.logRequest(routedContext("outbound"), req, { status: 200, durationMs: 1 });
+    log.flush();
+    assert.equal(out.chunks.length, 3, "flush() writes at once (exit)");
   });
 
   test("a full batch is written at once", () => {

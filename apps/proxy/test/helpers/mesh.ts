@@ -37,6 +37,7 @@ export async function startProxy(self: Partial<PeerInfo> & { app: string }, snap
     tcpForward: extra.tcpForward ?? [],
     log: createLogger(process.env.TRELLIS_TEST_LOG === "debug" ? "debug" : "error"),
     accessLogSink: accessLog,
+    accessLogFlushMs: 0,
     tcpBytesEveryMs: extra.tcpBytesEveryMs,
     ...(extra.mode ? { mode: extra.mode } : {}),
     ...(extra.random ? { random: extra.random } : {}),
