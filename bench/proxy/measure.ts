@@ -7,6 +7,8 @@ import type { H2loadResult } from "./h2load";
 import type { Options, TargetId } from "./options";
 import { busyPct, cpuSecondsOf, loadAverage1m, machineTicks, peakRssMb, rssMb } from "./proc";
 import { runWrk } from "./wrk";
+import { mergeFixed, mergeH2load, mergeWrk } from "./rounds";
+import type { LatencySummary } from "./stats";
 import type { WrkResult } from "./wrk";
 
 const WORKER = path.join(path.dirname(fileURLToPath(import.meta.url)), "fixed-rate-worker.ts");
@@ -47,6 +49,8 @@ export interface TargetResult {
   fixed: (FixedRateResult & { window: CpuWindow }) | undefined;
   h1: (WrkResult & { window: CpuWindow }) | undefined;
   h2: (H2loadResult & { window: CpuWindow }) | undefined;
+  /** Each round's own figures: the fixed rate's latencies, wrk's and h2load's req/s (the merged ones above are their medians). */
+  rounds: { fixed: LatencySummary[]; h1: number[]; h2: number[] };
   /** VmRSS right before the load, MB, by process group. */
   rssBeforeMb: Record<string, number>;
   /** VmHWM after every run on this target, MB, by process group. */
@@ -113,33 +117,68 @@ export function fixedRate(opts: FixedRateOptions, groups: ProcessGroup[], appPid
   });
 }
 
-/**
- * Every run against one target, in this order: a wrk warm-up at saturation (JIT, pools,
- * buffers), the fixed rate (its own warm-up first), saturation over HTTP/1.1 with wrk, then
- * over HTTP/2 with h2load; then the peak RSS of each process. Runs one after the other: the
- * two cores are shared by the load tool, the app and the proxies under test.
- */
-export async function measureTarget(t: Target, o: Options, appPids: number[], bodyBytes: number, log: (s: string) => void): Promise<TargetResult> {
-  const rssBeforeMb = Object.fromEntries(t.processes.map((g) => [g.name, g.pids.reduce((s, p) => s + (rssMb(p) ?? 0), 0)]));
-  if (o.warmupS > 0) await runWrk(t.h1.port, t.h1.authority, o.connections, o.warmupS);
+/** One round of runs against one target (each undefined when its phase was not asked for). */
+export interface TargetRound {
+  fixed: (FixedRateResult & { window: CpuWindow }) | undefined;
+  h1: (WrkResult & { window: CpuWindow }) | undefined;
+  h2: (H2loadResult & { window: CpuWindow }) | undefined;
+}
 
-  let fixed: TargetResult["fixed"];
+/** What a target's processes use before any load: VmRSS by process group, MB. */
+export function rssBefore(t: Target): Record<string, number> {
+  return Object.fromEntries(t.processes.map((g) => [g.name, g.pids.reduce((s, p) => s + (rssMb(p) ?? 0), 0)]));
+}
+
+/** A wrk run at saturation before anything is measured (JIT, pools, buffers). */
+export async function warmUp(t: Target, o: Options): Promise<void> {
+  if (o.warmupS > 0) await runWrk(t.h1.port, t.h1.authority, o.connections, o.warmupS);
+}
+
+/**
+ * One round against one target, in this order: the fixed rate (after its own warm-up at that
+ * rate: `--warmup-s` in the first round, 1 s in later ones), saturation over HTTP/1.1 with
+ * wrk, then over HTTP/2 with h2load. Runs one after the other: the two cores are shared by
+ * the load tool, the app and the proxies under test.
+ */
+export async function measureRound(t: Target, o: Options, appPids: number[], bodyBytes: number, round: number, log: (s: string) => void): Promise<TargetRound> {
+  const tag = o.rounds > 1 ? ` (round ${round + 1}/${o.rounds})` : "";
+  let fixed: TargetRound["fixed"];
   if (o.phases.includes("fixed")) {
-    const opts = { host: "127.0.0.1", port: t.h1.port, authority: t.h1.authority, path: "/", rate: o.rate, durationS: o.fixedS, warmupS: o.warmupS, connections: o.fixedConnections, maxConnections: 256, expectBodyBytes: bodyBytes };
-    fixed = await fixedRate(opts, t.processes, appPids, (o.fixedS + o.warmupS + 60) * 1000);
-    log(`  ${t.id}: ${o.rate} rps fixed: p50 ${fixed.service.p50.toFixed(3)} p90 ${fixed.service.p90.toFixed(3)} p99 ${fixed.service.p99.toFixed(3)} ms, ${fixed.errors} errors`);
+    const warmupS = round === 0 ? o.warmupS : Math.min(o.warmupS, 1);
+    const opts = { host: "127.0.0.1", port: t.h1.port, authority: t.h1.authority, path: "/", rate: o.rate, durationS: o.fixedS, warmupS, connections: o.fixedConnections, maxConnections: 256, expectBodyBytes: bodyBytes };
+    fixed = await fixedRate(opts, t.processes, appPids, (o.fixedS + warmupS + 60) * 1000);
+    log(`  ${t.id}${tag}: ${o.rate} rps fixed: p50 ${fixed.service.p50.toFixed(3)} p90 ${fixed.service.p90.toFixed(3)} p99 ${fixed.service.p99.toFixed(3)} ms, ${fixed.errors} errors`);
   }
-  let h1: TargetResult["h1"];
+  let h1: TargetRound["h1"];
   if (o.phases.includes("h1")) {
     h1 = await windowed(t.processes, appPids, () => runWrk(t.h1.port, t.h1.authority, o.connections, o.saturationS));
-    log(`  ${t.id}: wrk ${h1.rps.toFixed(0)} req/s, ${h1.errors} errors`);
+    log(`  ${t.id}${tag}: wrk ${h1.rps.toFixed(0)} req/s, ${h1.errors} errors`);
   }
-  let h2: TargetResult["h2"];
+  let h2: TargetRound["h2"];
   if (o.phases.includes("h2") && t.h2) {
     const { port, authority } = t.h2;
     h2 = await windowed(t.processes, appPids, () => runH2load(port, authority, o.h2Connections, o.h2Streams, o.saturationS));
-    log(`  ${t.id}: h2load ${h2.rps.toFixed(0)} req/s, ${h2.errors} errors`);
+    log(`  ${t.id}${tag}: h2load ${h2.rps.toFixed(0)} req/s, ${h2.errors} errors`);
   }
+  return { fixed, h1, h2 };
+}
+
+/** A target's rounds merged (rounds.ts: medians of rates and percentiles, sums of counts and CPU), with its peak RSS now. */
+export function targetResult(t: Target, rounds: readonly TargetRound[], rssBeforeMb: Record<string, number>): TargetResult {
+  const some = <T>(xs: Array<T | undefined>): T[] | undefined => (xs.every((x) => x !== undefined) && xs.length > 0 ? (xs as T[]) : undefined);
+  const fixed = some(rounds.map((r) => r.fixed));
+  const h1 = some(rounds.map((r) => r.h1));
+  const h2 = some(rounds.map((r) => r.h2));
   const peak = Object.fromEntries(t.processes.map((g) => [g.name, g.pids.reduce((s, p) => s + (peakRssMb(p) ?? Number.NaN), 0)]));
-  return { id: t.id, label: t.label, fixed, h1, h2, rssBeforeMb, peakRssMb: peak, loadAverageAfter: loadAverage1m() };
+  return {
+    id: t.id,
+    label: t.label,
+    fixed: fixed && mergeFixed(fixed),
+    h1: h1 && mergeWrk(h1),
+    h2: h2 && mergeH2load(h2),
+    rounds: { fixed: fixed?.map((r) => r.service) ?? [], h1: h1?.map((r) => r.rps) ?? [], h2: h2?.map((r) => r.rps) ?? [] },
+    rssBeforeMb,
+    peakRssMb: peak,
+    loadAverageAfter: loadAverage1m(),
+  };
 }

@@ -15,7 +15,9 @@ export const PHASES = ["fixed", "h1", "h2"] as const;
 export type Phase = (typeof PHASES)[number];
 
 export interface Options {
-  /** Seconds of each saturation run (wrk, h2load). */
+  /** Rounds of every run against every target, interleaved (each round runs all targets in turn); figures are the rounds' medians. */
+  rounds: number;
+  /** Seconds of each saturation run (wrk, h2load), per round. */
   saturationS: number;
   /** Measured seconds at the fixed rate. */
   fixedS: number;
@@ -63,8 +65,10 @@ export interface Options {
 }
 
 export const USAGE = `usage: npm run bench:proxy -- [options]
-  --saturation-s S      seconds per saturation run, wrk and h2load (default 10; --quick 2)
-  --fixed-s S           measured seconds at the fixed rate (default 10; --quick 3)
+  --rounds R            rounds of every run, targets interleaved within each round; the report takes the rounds'
+                        medians (default 3; --quick 1): the machine's speed drifts, one run per target is luck
+  --saturation-s S      seconds per saturation run and round, wrk and h2load (default 5; --quick 2)
+  --fixed-s S           measured seconds at the fixed rate per round (default 6; --quick 3)
   --warmup-s S          unmeasured warm-up: wrk at saturation, then the fixed rate (default 3; --quick 1)
   --rate R              fixed request rate for latency and CPU (default 1000)
   --connections C       wrk connections (default 50)
@@ -90,7 +94,7 @@ export const USAGE = `usage: npm run bench:proxy -- [options]
   --cpu-prof DIR        V8 CPU profiles of every trellis-proxy into DIR, top functions in the report
   --report FILE         JSON report (default .data/bench/proxy-report.json)
   --json                print the JSON report instead of the table
-  --timeout-s SEC       overall limit (default 600)
+  --timeout-s SEC       overall limit (default 1200)
   --wait-quiet-s SEC    before each target, wait up to SEC for the machine to be < 15% busy (default 60; --quick 0)
   --quick               a short smoke run (2 s saturation, 3 s fixed rate, 1 s warm-up); targets are not judged`;
 
@@ -105,6 +109,7 @@ export function parseOptions(argv: string[]): Options {
   const { values } = parseArgs({
     args: argv,
     options: {
+      rounds: { type: "string" },
       "saturation-s": { type: "string" },
       "fixed-s": { type: "string" },
       "warmup-s": { type: "string" },
@@ -154,8 +159,9 @@ export function parseOptions(argv: string[]): Options {
   const runtime = values["proxy-runtime"] ?? "bundle";
   if (runtime !== "bundle" && runtime !== "tsx") throw new Error(`--proxy-runtime must be 'bundle' or 'tsx', got '${runtime}'\n${USAGE}`);
   return {
-    saturationS: num("saturation-s", values["saturation-s"], quick ? 2 : 10, 1),
-    fixedS: num("fixed-s", values["fixed-s"], quick ? 3 : 10, 1),
+    rounds: num("rounds", values.rounds, quick ? 1 : 3, 1),
+    saturationS: num("saturation-s", values["saturation-s"], quick ? 2 : 5, 1),
+    fixedS: num("fixed-s", values["fixed-s"], quick ? 3 : 6, 1),
     warmupS: num("warmup-s", values["warmup-s"], quick ? 1 : 3, 0),
     rate: num("rate", values.rate, 1000, 1),
     connections: num("connections", values.connections, 50, 1),
@@ -176,7 +182,7 @@ export function parseOptions(argv: string[]): Options {
     proxyStdoutDir: values["proxy-stdout"],
     reportPath: values.report ?? ".data/bench/proxy-report.json",
     json: values.json ?? false,
-    timeoutMs: num("timeout-s", values["timeout-s"], 600, 1) * 1000,
+    timeoutMs: num("timeout-s", values["timeout-s"], 1200, 1) * 1000,
     waitQuietS: num("wait-quiet-s", values["wait-quiet-s"], quick ? 0 : 60, 0),
     quick,
   };

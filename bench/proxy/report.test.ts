@@ -21,6 +21,7 @@ function result(id: TargetId, lat: number[], rps: number, cpu: Record<string, nu
     fixed: { rate: 1000, sent: 10_000, completed: 10_000, errors: 0, wallS: 10, service: summarize(samples), scheduled: summarize(samples), connectionsUsed: 8, lateSends: 0, sendLag: summarize([0.1]), loadToolCpuS: 0.5, window: win(10, cpu, busy + 0.5) },
     h1: { requests: rps * 10, durationS: 10, rps, latencyMs: { p50: 1, p90: 2, p99: 3 }, errors: 0, loadToolCpuS: 2, window: win(10, Object.fromEntries(Object.keys(cpu).map((k) => [k, 10])), Object.keys(cpu).length * 10 + 2 + 4) },
     h2: h2rps === undefined ? undefined : { requests: h2rps * 10, durationS: 10, rps: h2rps, errors: 0, loadToolCpuS: 2, window: win(10, cpu, busy + 2) },
+    rounds: { fixed: [summarize(samples)], h1: [rps], h2: h2rps === undefined ? [] : [h2rps] },
     rssBeforeMb: Object.fromEntries(Object.keys(cpu).map((k) => [k, 40])),
     peakRssMb: Object.fromEntries(Object.keys(cpu).map((k) => [k, rssMb])),
     loadAverageAfter: 1,
@@ -105,6 +106,15 @@ test("the Node floor is judged against each target beside trellis-proxy, process
   assert.match(text, /Node floor \/ nginx {6}HTTP\/1\.1 {2}0\.50 {3}HTTP\/2 0\.37/);
   // Without the floor targets nothing is said of it.
   assert.ok(buildReport(parseOptions([]), INFO, RESULTS, {}).targets.every((x) => x.floor === undefined));
+});
+
+test("added latency is the median over rounds of each round's difference to the app direct", () => {
+  const withRounds = (r: ReturnType<typeof result>, lats: number[][]) => ({ ...r, rounds: { ...r.rounds, fixed: lats.map((l) => summarize(Array.from({ length: 100 }, (_, i) => l[i % l.length]!))) } });
+  const direct = withRounds(RESULTS[0]!, [[0.1], [1.0], [0.1]]);
+  // Round 2 was slow for everything (the direct's 1.0 too): per round the pair adds 0.4, 0.2 and 0.5.
+  const pair = withRounds(RESULTS[2]!, [[0.5], [1.2], [0.6]]);
+  const r = buildReport(parseOptions([]), INFO, [direct, RESULTS[1]!, pair], {});
+  assert.ok(Math.abs(r.addedVsDirect["pair"]!.p90 - 0.4) < 1e-9, `p90 added ${r.addedVsDirect["pair"]!.p90}`);
 });
 
 test("table pads the first column left and the figures right", () => {

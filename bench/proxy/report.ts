@@ -72,6 +72,19 @@ function others(run: { window: CpuWindow; loadToolCpuS: number } | undefined): n
   return otherCores(w.machineBusyCpuS, measured, w.wallS);
 }
 
+/**
+ * What a target adds to the app direct at each percentile: the median over rounds of that
+ * round's difference (both were measured minutes apart at most, in the same round), or the
+ * difference of the medians when the rounds do not pair up.
+ */
+function addedByRound(r: TargetResult, direct: TargetResult): { p50: number; p90: number; p99: number } {
+  const a = r.rounds.fixed;
+  const d = direct.rounds.fixed;
+  if (a.length === 0 || a.length !== d.length) return added(r.fixed!.service, direct.fixed!.service);
+  const per = a.map((x, i) => added(x, d[i]!));
+  return { p50: median(per.map((x) => x.p50)), p90: median(per.map((x) => x.p90)), p99: median(per.map((x) => x.p99)) };
+}
+
 /** Every figure of the run (the JSON report); renderReport prints it for people. */
 export function buildReport(o: Options, info: RunInfo, results: TargetResult[], profiles: Record<string, ProfileSummary>, tracingRuns: TracingRun[] = [], mtlsCost?: MtlsCost) {
   const by = (id: TargetId) => results.find((r) => r.id === id);
@@ -84,7 +97,7 @@ export function buildReport(o: Options, info: RunInfo, results: TargetResult[], 
   const floorPair = by("floor-pair");
   const relay = by("relay");
   const addedVsDirect: Record<string, ReturnType<typeof added>> = {};
-  for (const r of results) if (r.id !== "direct" && r.fixed && direct?.fixed) addedVsDirect[r.id] = added(r.fixed.service, direct.fixed.service);
+  for (const r of results) if (r.id !== "direct" && r.fixed && direct?.fixed) addedVsDirect[r.id] = addedByRound(r, direct);
   const ratios = {
     singleVsNodeH1: ratio(single?.h1?.rps, node?.h1?.rps),
     singleVsNginxH1: ratio(single?.h1?.rps, nginx?.h1?.rps),
@@ -227,8 +240,9 @@ export function renderReport(r: Report): string {
     `Code: ${i.commit.slice(0, 12)}${i.uncommitted.length ? ` + uncommitted changes in ${i.uncommitted.join(", ")}` : ", clean work tree (proxy, config, proto)"}.`,
     `Peers: ${i.nginx} (worker_processes 1, upstream keepalive, access log buffered to /dev/null); http-proxy ${i.httpProxy} (one Node process, keep-alive agent, no log).`,
     `Node floor (node-floor.mjs, same node flags as trellis-proxy): node:http + node:http2 → undici in one process; the same as a pair (HTTP/2 between); a socket relay with no HTTP.`,
-    `Saturation: wrk -t1 -c${o.connections}, h2load -t1 -c${o.h2Connections} -m${o.h2Streams}, ${o.saturationS} s each after a ${o.warmupS} s wrk warm-up. Latency: open-loop ${o.rate} rps for ${o.fixedS} s`,
-    `  (after ${o.warmupS} s at the same rate), from each request's write to its last byte; the pair's added latency is its percentile minus the app direct's.`,
+    `Rounds: ${o.rounds}, every target in turn within each round; rates and percentiles are the rounds' medians, CPU and counts their sums.`,
+    `Saturation: wrk -t1 -c${o.connections}, h2load -t1 -c${o.h2Connections} -m${o.h2Streams}, ${o.saturationS} s each per round after a ${o.warmupS} s wrk warm-up. Latency: open-loop ${o.rate} rps for ${o.fixedS} s`,
+    `  per round (after ${o.warmupS} s at the same rate, 1 s in later rounds), from each request's write to its last byte; added latency is the median over rounds of the target's percentile minus the app direct's.`,
     "",
     ...table(
       ["target", "wrk req/s", "h2load req/s", `p50 ms`, "p90 ms", "p99 ms", "p99.9 ms", "+p50", "+p90", "+p99", "sched. p99"],
@@ -239,6 +253,16 @@ export function renderReport(r: Report): string {
       }),
     ),
     `(+pNN: added to the app direct at ${o.rate} rps. sched. p99: from when the request was due, generator lag included.)`,
+    ...(o.rounds > 1
+      ? [
+          "",
+          `Each round (req/s; p90 / p99 ms at ${o.rate} rps):`,
+          ...table(
+            ["target", "wrk", "h2load", "p90", "p99"],
+            r.results.map((x) => [x.label, x.rounds.h1.map((v) => v.toFixed(0)).join(" / "), x.rounds.h2.map((v) => v.toFixed(0)).join(" / "), x.rounds.fixed.map((l) => l.p90.toFixed(2)).join(" / "), x.rounds.fixed.map((l) => l.p99.toFixed(2)).join(" / ")]),
+          ),
+        ]
+      : []),
     "",
     ...table(
       ["process", `CPU s/1k req @${o.rate}rps`, `vCPU per 1k rps`, "CPU s/1k req wrk", "CPU s/1k req h2load", "RSS before MB", "peak RSS MB"],

@@ -15,8 +15,8 @@ import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { Cleanup } from "../config-propagation/cleanup";
 import { firstJsonLine, spawnChild } from "./children";
-import { measureTarget } from "./measure";
-import type { Target, TargetResult } from "./measure";
+import { measureRound, rssBefore, targetResult, warmUp } from "./measure";
+import type { Target, TargetResult, TargetRound } from "./measure";
 import { startMesh, HOSTS } from "./mesh";
 import type { TrellisProxy } from "./mesh";
 import type { Mesh } from "./mesh";
@@ -173,13 +173,20 @@ try {
   if (relay) targets.push({ id: "relay", label: "Node socket relay", h1: { port: relay.h1!, authority: HOSTS.plain }, h2: { port: relay.h2!, authority: HOSTS.plain }, processes: [{ name: "relay", pids: [relay.pid] }] });
   for (const t of targets) await servesPayload(t.h1.port, t.h1.authority, BODY_BYTES);
 
-  const results: TargetResult[] = [];
+  // Every target warms up, then the rounds run the targets in turn, so a drift of the machine's
+  // speed (±20 % from minute to minute here) falls on all of them alike; the figures are medians.
+  const before = targets.map((t) => rssBefore(t));
   for (const t of targets) {
-    // Other engineers' test runs come and go: each target waits for a quiet machine on its own.
-    if (o.waitQuietS > 0) log(`machine ${(await waitQuiet(o.waitQuietS)).toFixed(0)}% busy before ${t.id}`);
-    log(`${t.label}…`);
-    results.push(await measureTarget(t, o, app.pids, BODY_BYTES, log));
+    log(`${t.label}: warm-up…`);
+    await warmUp(t, o);
   }
+  const rounds: TargetRound[][] = targets.map(() => []);
+  for (let r = 0; r < o.rounds; r++) {
+    // Other engineers' test runs come and go: each round waits for a quiet machine.
+    if (o.waitQuietS > 0) log(`machine ${(await waitQuiet(o.waitQuietS)).toFixed(0)}% busy before round ${r + 1}/${o.rounds}`);
+    for (const [i, t] of targets.entries()) rounds[i]!.push(await measureRound(t, o, app.pids, BODY_BYTES, r, log));
+  }
+  const results: TargetResult[] = targets.map((t, i) => targetResult(t, rounds[i]!, before[i]!));
   const pairTarget = targets.find((t) => t.id === "pair");
   const tracing = mesh && pairTarget && o.tracing.length > 0 ? (log("tracing cost on the sidecar pair…"), await measureTracing(mesh, pairTarget, o, app.pids, BODY_BYTES, log)) : [];
   const mtlsTarget = targets.find((t) => t.id === "pair-mtls");
