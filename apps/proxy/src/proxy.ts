@@ -1,7 +1,7 @@
 import net from "node:net";
 import { normalizePath } from "@trellis/config";
 import type { Snapshot } from "@trellis/config";
-import type { PeerInfo } from "./core/context";
+import type { PeerInfo, RouteTarget } from "./core/context";
 import { RequestContext, UNKNOWN_PEER } from "./core/context";
 import { BadRequestError, NoRouteError, NotReadyError } from "./core/errors";
 import type { Logger } from "./core/log";
@@ -290,8 +290,10 @@ const gatewayClosed: Handler = () => Promise.reject(new NoRouteError("this gatew
  * normalised (as on a sidecar's inbound) before policies and routes see it.
  */
 function gatewayEntry(port: number): Layer {
+  // One object per port: requests refused before routing all report the same target (telemetry finds their series by its identity).
+  const target: RouteTarget = Object.freeze({ host: "", port, cluster: "" });
   return (next) => (req, ctx, signal) => {
-    ctx.target = { host: "", port, cluster: "" };
+    ctx.target = target;
     if (req.path.startsWith("/")) {
       const normalized = normalizePath(req.path);
       if (normalized === undefined) return Promise.reject(new BadRequestError("malformed request path (a '%' not followed by two hex digits)"));

@@ -124,12 +124,16 @@ export async function startSidecar(opts: ProxyOptions, log: Logger): Promise<Sid
     admin,
     ports: { inbound: dataPlane.ports.inbound, outbound: dataPlane.ports.outbound, admin: admin.port, tcpForward: dataPlane.ports.tcpForward },
     async stop(drainMs = 5_000) {
-      identity?.stop();
-      await config.stop();
-      await dataPlane.stop(drainMs);
-      await admin.close();
-      await tracer?.shutdown();
-      dataPlane.accessLog.flush();
+      try {
+        identity?.stop();
+        await config.stop();
+        await dataPlane.stop(drainMs);
+        await admin.close();
+        await tracer?.shutdown();
+      } finally {
+        // Lines wait up to 100 ms in the access log's buffer: out they go however the rest stopped.
+        dataPlane.accessLog.flush();
+      }
     },
   };
 }

@@ -181,17 +181,24 @@ const RESELECT_ATTEMPTS = 5;
 export const TCP_PICK_REQUEST: ProxyRequest = Object.freeze({ method: "CONNECT", path: "", authority: "", headers: {}, body: RequestBody.empty() });
 
 /** Calls `release` once the response body ended or was abandoned (or at once if there is none). */
-function withRelease(res: ProxyResponse, release: () => void): ProxyResponse {
+export function withRelease(res: ProxyResponse, release: () => void): ProxyResponse {
   if (!res.body) {
     release();
     return res;
   }
   const body = res.body;
-  // Every way a body is over ends in 'close' (its end, its error, its destruction by whoever
-  // abandons it), and the once-listener is gone with it: an HTTP/2 response body outlives its
-  // exchange, and a listener left on it takes the exchange into old space (pump-body.ts). The
-  // no-op error listener keeps an error that comes before the edge listens from being thrown.
-  body.once("close", release);
+  // The first of 'end' and 'close' releases and takes the other off: an undici body closes
+  // right after its end, but an HTTP/2 stream closes only once both directions are done (an
+  // upstream may answer before it read the whole request body), and a listener left on it
+  // takes the exchange into old space (pump-body.ts). An error is always followed by 'close';
+  // the no-op error listener keeps one that comes before the edge listens from being thrown.
+  const done = () => {
+    body.off("end", done);
+    body.off("close", done);
+    release();
+  };
+  body.once("end", done);
+  body.once("close", done);
   body.on("error", ignoreError);
   return res;
 }

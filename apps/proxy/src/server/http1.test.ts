@@ -49,4 +49,35 @@ describe("HTTP/1.1 edge", () => {
       assert.equal(b.listenerCount("end"), 0, "end listener removed");
     }
   });
+
+  it("reports a request whose client went away while it was dispatched (DC), and drops the upstream body", async () => {
+    const finished: Array<{ status: number; flags: string }> = [];
+    let body: PassThrough | undefined;
+    let answer!: () => void;
+    const server = createHttp1Server({
+      direction: "outbound",
+      handler: () => () =>
+        new Promise((resolve) => {
+          answer = () => {
+            body = new PassThrough();
+            resolve({ status: 200, headers: {}, body, trailers: () => undefined });
+          };
+        }),
+      source: () => UNKNOWN_PEER,
+      finish: (ctx, _req, outcome) => finished.push({ status: outcome.status, flags: ctx.flags.format() }),
+      log: createLogger("error"),
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    after(() => server.close());
+    const port = (server.address() as AddressInfo).port;
+    const req = http.get({ host: "127.0.0.1", port, path: "/", headers: { host: "app" } });
+    req.on("error", () => undefined);
+    while (answer === undefined) await new Promise((r) => setTimeout(r, 5));
+    req.destroy();
+    await new Promise((r) => setTimeout(r, 50)); // the server saw the connection close
+    answer();
+    await new Promise((r) => setTimeout(r, 20));
+    assert.deepEqual(finished, [{ status: 200, flags: "DC" }]);
+    assert.ok(body?.destroyed, "the upstream body is dropped");
+  });
 });

@@ -129,6 +129,12 @@ function write(opts: EdgeOptions, ctx: RequestContext, preq: ProxyRequest, res: 
     if (!res.writableFinished && !ctx.flags.has("UR")) ctx.flags.add("DC");
     opts.finish(ctx, preq, { status: response.status, grpcStatus: ctx.grpc ? grpcStatusOf(response) : undefined, durationMs: performance.now() - ctx.start });
   };
+  if (res.destroyed) {
+    // The client went away while the request was dispatched: its close came before anyone listened.
+    response.body?.destroy();
+    done();
+    return;
+  }
   let pump: Pump | undefined;
   // One close listener per exchange: it reports the request and cancels a body still running.
   res.once("close", () => {

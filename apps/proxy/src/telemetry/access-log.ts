@@ -166,7 +166,7 @@ export class AccessLog {
     else if (this.scheduled === undefined) {
       if (this.flushEveryMs > 0) {
         const timer = setTimeout(() => this.flush(), this.flushEveryMs);
-        timer.unref(); // the process's exit path flushes (sidecar.ts); a pending batch must not hold it up
+        timer.unref(); // the sidecar's stop flushes (sidecar.ts); a pending batch must not hold the process up
         this.scheduled = timer;
       } else this.scheduled = setImmediate(() => this.flush());
     }
