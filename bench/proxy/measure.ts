@@ -55,7 +55,7 @@ export interface TargetResult {
   rssBeforeMb: Record<string, number>;
   /** VmHWM after every run on this target, MB, by process group. */
   peakRssMb: Record<string, number>;
-  /** 1-minute load average when the target's runs ended. */
+  /** 1-minute load average when all rounds had ended. */
   loadAverageAfter: number;
 }
 

@@ -21,11 +21,19 @@
  * Bodies stream both ways; hop-by-hop headers are dropped. Plain JavaScript, so it runs
  * without a TypeScript loader, like trellis-proxy's bundle.
  */
-import http from "node:http";
+import { createRequire } from "node:module";
 import http2 from "node:http2";
 import net from "node:net";
 import { PassThrough } from "node:stream";
-import { Pool } from "undici";
+
+// Loaded as trellis-proxy's bundle loads them (transport/h1-upstream.ts, scripts/build-app.mjs), so
+// the floor does not carry memory the proxy does not: undici's Pool and request API from their own
+// files (the index loads fetch, WebSocket and more), node:http through require (Node 24's ES view
+// of it loads Node's bundled undici).
+const require = createRequire(import.meta.url);
+const http = require("node:http");
+const Pool = require("undici/lib/dispatcher/pool.js");
+const request = require("undici/lib/api/api-request.js");
 
 const [role, a, b] = process.argv.slice(2);
 const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "te", "trailer", "host"]);
@@ -39,7 +47,7 @@ function endToEnd(headers) {
 
 /** Forwards one request to the app through the pool; `respond(status, headers, body)` writes it back. */
 function toApp(pool, method, path, authority, headers, body, respond, fail) {
-  pool.request({ method, path, headers: { ...endToEnd(headers), host: authority }, body: body ?? undefined }).then(
+  request.call(pool, { method, path, headers: { ...endToEnd(headers), host: authority }, body: body ?? undefined }).then(
     (res) => respond(res.statusCode, endToEnd(res.headers), res.body),
     fail,
   );
@@ -58,7 +66,9 @@ function h1Handler(forward) {
       res.writeHead(status, headers);
       body.pipe(res);
     }, () => {
-      res.writeHead(502).end();
+      // A failure after the response started (the upstream stream reset mid-body) can only drop the connection.
+      if (res.headersSent) res.destroy();
+      else res.writeHead(502).end();
     });
   };
 }

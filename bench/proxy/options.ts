@@ -59,7 +59,7 @@ export interface Options {
   reportPath: string;
   json: boolean;
   timeoutMs: number;
-  /** Before each target, wait up to this long for the machine to be quiet (other engineers' tests). */
+  /** Before each round, wait up to this long for the machine to be quiet (other engineers' tests). */
   waitQuietS: number;
   quick: boolean;
 }
@@ -95,7 +95,7 @@ export const USAGE = `usage: npm run bench:proxy -- [options]
   --report FILE         JSON report (default .data/bench/proxy-report.json)
   --json                print the JSON report instead of the table
   --timeout-s SEC       overall limit (default 1200)
-  --wait-quiet-s SEC    before each target, wait up to SEC for the machine to be < 15% busy (default 60; --quick 0)
+  --wait-quiet-s SEC    before each round, wait up to SEC for the machine to be < 15% busy (default 60; --quick 0)
   --quick               a short smoke run (2 s saturation, 3 s fixed rate, 1 s warm-up); targets are not judged`;
 
 function num(name: string, v: string | undefined, def: number, min: number, integer = true): number {

@@ -4,6 +4,7 @@ import { mtlsSummary } from "./mtls-phase";
 import type { MtlsCost } from "./mtls-phase";
 import type { Options, TargetId } from "./options";
 import type { ProfileSummary } from "./profile-summary";
+import { median } from "./rounds";
 import { added, cpuPer1000Requests, otherCores, ratio, vcpuPer1000Rps, verdict } from "./stats";
 import type { Verdict } from "./stats";
 
@@ -127,24 +128,25 @@ export function buildReport(o: Options, info: RunInfo, results: TargetResult[], 
   const judged = !o.quick && o.rate === 1000;
   const j = (v: Verdict): Verdict => (judged ? v : "n/a");
   const pairAdded = addedVsDirect["pair"];
+  const addedHow = o.rounds > 1 ? "median over rounds of each round's difference" : "difference";
   const fmt = (x: number | undefined, d = 2) => (x === undefined || Number.isNaN(x) ? "–" : x.toFixed(d));
   // What the Node floor measured against the same target (when it ran): a target the floor misses is out of reach of any proxy on Node's HTTP stack here.
   const floorAdded = addedVsDirect["floor-pair"];
   const floorP90 = floorPair && floorAdded ? { verdict: j(verdict(floorAdded.p90, "<=", TARGETS.pairP90.ms)), measured: `floor pair +${fmt(floorAdded.p90, 3)} ms` } : undefined;
   const floorP99 = floorPair && floorAdded ? { verdict: j(verdict(floorAdded.p99, "<=", TARGETS.pairP99.ms)), measured: `floor pair +${fmt(floorAdded.p99, 3)} ms` } : undefined;
   const floorNginx = (floorShare: number, relayShare: number) =>
-    floor || relay ? { verdict: j(verdict(Number.isNaN(floorShare) ? relayShare : floorShare, ">=", TARGETS.vsNginx.share)), measured: `one Node process ${fmt(100 * floorShare, 0)}% of nginx, a bare socket relay ${fmt(100 * relayShare, 0)}%` } : undefined;
+    floor ? { verdict: j(verdict(floorShare, ">=", TARGETS.vsNginx.share)), measured: `one Node process ${fmt(100 * floorShare, 0)}% of nginx, a bare socket relay ${fmt(100 * relayShare, 0)}%` } : undefined;
   const floorProcess = (p: ProcessFigures) => processes.find((f) => f.process === FLOOR_OF[p.process.replace(" (mTLS)", "")] && (f.target === "floor" || f.target === "floor-pair"));
   const targets: Array<{ target: string; verdict: Verdict; measured: string; floor?: { verdict: Verdict; measured: string } | undefined }> = [
-    { target: TARGETS.pairP90.text, verdict: j(verdict(pairAdded?.p90, "<=", TARGETS.pairP90.ms)), measured: `+${fmt(pairAdded?.p90, 3)} ms (pair p90 ${fmt(pair?.fixed?.service.p90, 3)} − direct ${fmt(direct?.fixed?.service.p90, 3)})`, floor: floorP90 },
-    { target: TARGETS.pairP99.text, verdict: j(verdict(pairAdded?.p99, "<=", TARGETS.pairP99.ms)), measured: `+${fmt(pairAdded?.p99, 3)} ms (pair p99 ${fmt(pair?.fixed?.service.p99, 3)} − direct ${fmt(direct?.fixed?.service.p99, 3)})`, floor: floorP99 },
+    { target: TARGETS.pairP90.text, verdict: j(verdict(pairAdded?.p90, "<=", TARGETS.pairP90.ms)), measured: `+${fmt(pairAdded?.p90, 3)} ms (${addedHow}; medians: pair p90 ${fmt(pair?.fixed?.service.p90, 3)}, direct ${fmt(direct?.fixed?.service.p90, 3)})`, floor: floorP90 },
+    { target: TARGETS.pairP99.text, verdict: j(verdict(pairAdded?.p99, "<=", TARGETS.pairP99.ms)), measured: `+${fmt(pairAdded?.p99, 3)} ms (${addedHow}; medians: pair p99 ${fmt(pair?.fixed?.service.p99, 3)}, direct ${fmt(direct?.fixed?.service.p99, 3)})`, floor: floorP99 },
     ...(by("pair-mtls")
       ? (() => {
           const m = by("pair-mtls");
           const a = addedVsDirect["pair-mtls"];
           return [
-            { target: `${TARGETS.pairP90.text}, with mTLS`, verdict: j(verdict(a?.p90, "<=", TARGETS.pairP90.ms)), measured: `+${fmt(a?.p90, 3)} ms (mTLS pair p90 ${fmt(m?.fixed?.service.p90, 3)} − direct ${fmt(direct?.fixed?.service.p90, 3)})`, floor: floorP90 && { ...floorP90, measured: `${floorP90.measured}, plaintext` } },
-            { target: `${TARGETS.pairP99.text}, with mTLS`, verdict: j(verdict(a?.p99, "<=", TARGETS.pairP99.ms)), measured: `+${fmt(a?.p99, 3)} ms (mTLS pair p99 ${fmt(m?.fixed?.service.p99, 3)} − direct ${fmt(direct?.fixed?.service.p99, 3)})`, floor: floorP99 && { ...floorP99, measured: `${floorP99.measured}, plaintext` } },
+            { target: `${TARGETS.pairP90.text}, with mTLS`, verdict: j(verdict(a?.p90, "<=", TARGETS.pairP90.ms)), measured: `+${fmt(a?.p90, 3)} ms (${addedHow}; medians: mTLS pair p90 ${fmt(m?.fixed?.service.p90, 3)}, direct ${fmt(direct?.fixed?.service.p90, 3)})`, floor: floorP90 && { ...floorP90, measured: `${floorP90.measured}, plaintext` } },
+            { target: `${TARGETS.pairP99.text}, with mTLS`, verdict: j(verdict(a?.p99, "<=", TARGETS.pairP99.ms)), measured: `+${fmt(a?.p99, 3)} ms (${addedHow}; medians: mTLS pair p99 ${fmt(m?.fixed?.service.p99, 3)}, direct ${fmt(direct?.fixed?.service.p99, 3)})`, floor: floorP99 && { ...floorP99, measured: `${floorP99.measured}, plaintext` } },
           ];
         })()
       : []),
@@ -208,11 +210,6 @@ export function tracingCost(runs: TracingRun[]) {
   return rows.map((r) => ({ ...r, baseline: base?.percent, addedCpuUs: r.proxyCpuUsPerRequest - (base?.proxyCpuUsPerRequest ?? Number.NaN), addedP50: r.p50 - (base?.p50 ?? Number.NaN), addedP99: r.p99 - (base?.p99 ?? Number.NaN) }));
 }
 
-function median(xs: number[]): number {
-  if (xs.length === 0) return Number.NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-}
 export type Report = ReturnType<typeof buildReport>;
 
 const f = (x: number | undefined, digits = 2): string => (x === undefined || Number.isNaN(x) ? "–" : x.toFixed(digits));
