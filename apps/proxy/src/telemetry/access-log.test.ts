@@ -85,6 +85,8 @@ describe("AccessLog", () => {
     assert.equal(line?.protocol, "tcp");
     assert.equal(line?.bytes_sent, 10);
     assert.equal(line?.bytes_received, 20);
+    // The HTTP fields are absent, not null, and the rest come in the request line's order.
+    assert.deepEqual(Object.keys(line!), ["start_time", "protocol", "response_flags", "bytes_received", "bytes_sent", "duration", "upstream_host", "upstream_cluster", "route_name", "downstream_remote_address", "direction", "source_workload", "destination_workload", "attempts", "connection_security_policy", "peer_principal", "reason"]);
   });
 
   test("lines of one flush interval go out in one write", async (t) => {

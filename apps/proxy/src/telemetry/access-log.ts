@@ -68,23 +68,36 @@ export class AccessLog {
 
   /** Logs a finished (or abandoned) HTTP/gRPC request. */
   logRequest(ctx: RequestContext, req: AccessLogRequest, outcome: RequestOutcome): void {
+    this.write(ctx, req, outcome, ctx.requestBytes, ctx.responseBytes, outcome.durationMs);
+  }
+
+  /** Logs a closed TCP connection: the same fields, less the HTTP ones. */
+  logTcp(ctx: RequestContext, bytes: TcpBytes & { durationMs: number }): void {
+    this.write(ctx, undefined, undefined, bytes.received, bytes.sent, bytes.durationMs);
+  }
+
+  /**
+   * One line: one flat object literal (one shape, V8's fast stringify path; no closure and no
+   * second object spread in). Fields left undefined (the HTTP ones of a TCP line, audit
+   * policies when none matched) are left out of the JSON.
+   */
+  private write(ctx: RequestContext, req: AccessLogRequest | undefined, outcome: RequestOutcome | undefined, received: number, sent: number, durationMs: number): void {
     let line: string;
     try {
-      // One flat object literal per line (one shape, V8's fast stringify path): no closure, no spread of a second object.
       line = JSON.stringify({
         start_time: isoTime(ctx.startTime),
-        method: str(req.method),
-        path: str(req.path),
+        method: req && str(req.method),
+        path: req && str(req.path),
         protocol: ctx.protocol,
-        response_code: outcome.status,
-        grpc_status: outcome.grpcStatus ?? null,
+        response_code: outcome?.status,
+        grpc_status: outcome && (outcome.grpcStatus ?? null),
         response_flags: formatResponseFlags(ctx.flags),
-        bytes_received: ctx.requestBytes,
-        bytes_sent: ctx.responseBytes,
-        duration: ms(outcome.durationMs),
-        authority: str(req.authority),
-        user_agent: header(req.headers, "user-agent"),
-        x_request_id: header(req.headers, "x-request-id"),
+        bytes_received: received,
+        bytes_sent: sent,
+        duration: ms(durationMs),
+        authority: req && str(req.authority),
+        user_agent: req && header(req.headers, "user-agent"),
+        x_request_id: req && header(req.headers, "x-request-id"),
         upstream_host: ctx.upstreamAddress ?? null,
         upstream_cluster: ctx.target?.cluster || null,
         route_name: ctx.route?.name ?? null,
@@ -98,38 +111,7 @@ export class AccessLog {
         connection_security_policy: ctx.connectionSecurity,
         peer_principal: ctx.peerPrincipal ?? null,
         reason: reason(ctx),
-        // AUDIT AuthorizationPolicies that matched (Istio logs them the same way): only when some did (undefined is left out).
-        audit_policies: ctx.audited,
-      });
-    } catch {
-      this.dropped++;
-      return;
-    }
-    this.push(line);
-  }
-
-  /** Logs a closed TCP connection: the same fields, less the HTTP ones. */
-  logTcp(ctx: RequestContext, bytes: TcpBytes & { durationMs: number }): void {
-    let line: string;
-    try {
-      line = JSON.stringify({
-        start_time: isoTime(ctx.startTime),
-        protocol: ctx.protocol,
-        response_flags: formatResponseFlags(ctx.flags),
-        bytes_received: bytes.received,
-        bytes_sent: bytes.sent,
-        duration: ms(bytes.durationMs),
-        upstream_host: ctx.upstreamAddress ?? null,
-        upstream_cluster: ctx.target?.cluster || null,
-        route_name: ctx.route?.name ?? null,
-        downstream_remote_address: ctx.downstreamAddress,
-        direction: ctx.direction,
-        source_workload: ctx.source.workload,
-        destination_workload: ctx.destination?.workload ?? null,
-        attempts: ctx.attempts,
-        connection_security_policy: ctx.connectionSecurity,
-        peer_principal: ctx.peerPrincipal ?? null,
-        reason: reason(ctx),
+        // AUDIT AuthorizationPolicies that matched (Istio logs them the same way): only when some did.
         audit_policies: ctx.audited,
       });
     } catch {
