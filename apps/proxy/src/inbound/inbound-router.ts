@@ -3,8 +3,7 @@ import type { MtlsMode, Snapshot } from "@trellis/config";
 import type { PeerInfo, RouteTarget } from "../core/context";
 import { BadRequestError, MtlsRequiredError, NoRouteError } from "../core/errors";
 import { compose } from "../core/types";
-import type { Handler, Headers, Layer } from "../core/types";
-import { MESH_HEADER_PREFIX, PORT_HEADER } from "../server/peer-metadata";
+import type { Handler, Layer } from "../core/types";
 import { sendHttp } from "../transport/send";
 import type { Upstreams } from "../transport/upstreams";
 
@@ -86,16 +85,15 @@ export class InboundRouter {
     return security !== "mutual_tls" && this.mtlsMode(port) === "STRICT" ? new MtlsRequiredError(`port ${port} requires mTLS (PeerAuthentication STRICT); the request came in plaintext`) : undefined;
   }
 
-  private listenerFor(meshPort: number | undefined, headers: Headers, authority: string): Listener | undefined {
+  /** The service port the calling sidecar named (`ctx.meshPort`, read by the inbound edge), else the Host port, else the only HTTP listener. */
+  private listenerFor(meshPort: number | undefined, authority: string): Listener | undefined {
     if (meshPort !== undefined) return this.byPort.get(meshPort);
-    const named = headers[PORT_HEADER];
-    if (typeof named === "string") return this.byPort.get(Number(named));
     const { port } = splitAuthority(authority);
     return (port !== undefined ? this.byPort.get(port) : undefined) ?? this.onlyHttp;
   }
 
   private readonly selectListener: Layer = (next) => (req, ctx, signal) => {
-    const listener = this.listenerFor(ctx.meshPort, req.headers, req.authority);
+    const listener = this.listenerFor(ctx.meshPort, req.authority);
     if (!listener || listener.protocol === "tcp") return Promise.reject(new NoRouteError(`no inbound listener for ${req.authority}`));
     ctx.target = this.targets.get(listener.port);
     // Policies and the app see one spelling of the path: no `..`, `//` or `%61` detours around a rule.
@@ -105,8 +103,7 @@ export class InboundRouter {
       req.path = normalized;
     }
     ctx.destination = this.self;
-    // The edge drops them already (server/edge.ts); a caller that built the request itself may not have.
-    for (const k in req.headers) if (k.startsWith(MESH_HEADER_PREFIX)) delete req.headers[k];
+    // The app sees no mesh headers: the inbound edge left them out of req.headers (dropHeaderPrefix in proxy.ts).
     return next(req, ctx, signal);
   };
 

@@ -36,7 +36,6 @@ export function createHttp2Server(opts: EdgeOptions): http2.Http2Server {
  * rather than one per concern: each `once` costs a wrapper and a listener slot per request.
  */
 interface StreamExchange {
-  ac: AbortController;
   done: (() => void) | undefined;
   pump: Pump | undefined;
 }
@@ -44,7 +43,7 @@ interface StreamExchange {
 async function serve(opts: EdgeOptions, stream: ServerHttp2Stream, headers: IncomingHttpHeaders, endStream: boolean): Promise<void> {
   stream.on("error", ignoreError); // resets from the client are normal; the close handler reports them
   const ac = new AbortController();
-  const x: StreamExchange = { ac, done: undefined, pump: undefined };
+  const x: StreamExchange = { done: undefined, pump: undefined };
   stream.once("close", () => {
     if (stream.rstCode !== http2.constants.NGHTTP2_NO_ERROR || !stream.writableFinished) ac.abort();
     x.done?.();

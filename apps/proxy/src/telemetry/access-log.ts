@@ -2,7 +2,6 @@ import type { RequestContext } from "../core/context";
 import { AccessDeniedError, JwtAuthenticationError } from "../core/errors";
 import type { Headers } from "../core/types";
 import type { RequestOutcome, TcpBytes } from "./request-record";
-import { formatResponseFlags } from "./response-flags";
 
 /**
  * Envoy-like access log: one JSON object per line, per request or TCP connection, on stdout
@@ -91,7 +90,7 @@ export class AccessLog {
         protocol: ctx.protocol,
         response_code: outcome?.status,
         grpc_status: outcome && (outcome.grpcStatus ?? null),
-        response_flags: formatResponseFlags(ctx.flags),
+        response_flags: ctx.flags.format(),
         bytes_received: received,
         bytes_sent: sent,
         duration: ms(durationMs),

@@ -2,7 +2,6 @@ import type { PeerInfo, RequestContext } from "../core/context";
 import { UNKNOWN_PEER } from "../core/context";
 import type { LiveDeltas } from "./live-deltas";
 import type { ProxyMetrics } from "./metrics";
-import { formatResponseFlags } from "./response-flags";
 import { serviceParts } from "./service-parts";
 import { objectId, stringId } from "./shape-ids";
 
@@ -132,7 +131,7 @@ function peerLabelValues(ctx: RequestContext): string[] {
     serviceName,
     serviceNamespace,
     ctx.protocol,
-    formatResponseFlags(ctx.flags),
+    ctx.flags.format(),
     outbound ? UNKNOWN : ctx.connectionSecurity,
   ];
 }

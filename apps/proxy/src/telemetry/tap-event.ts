@@ -6,7 +6,6 @@ import type { RequestContext } from "../core/context";
 import type { Headers } from "../core/types";
 import type { AccessLogRequest } from "./access-log";
 import type { RequestOutcome } from "./request-record";
-import { formatResponseFlags } from "./response-flags";
 import { serviceParts } from "./service-parts";
 
 /**
@@ -54,7 +53,7 @@ export function tapEvent(ctx: RequestContext, req: AccessLogRequest, outcome: Re
     path: facts.path,
     status: outcome.status,
     grpcStatus: cut(outcome.grpcStatus ?? "", 16),
-    responseFlags: formatResponseFlags(ctx.flags),
+    responseFlags: ctx.flags.format(),
     route: cut(ctx.route?.name ?? "", TAP_LIMITS.name),
     mtls: ctx.connectionSecurity === "mutual_tls",
     requestBytes: ctx.requestBytes > 0 ? ctx.requestBytes : 0,

@@ -5,7 +5,6 @@ import type { Resource } from "@opentelemetry/resources";
 import type { ReadableSpan, TimedEvent } from "@opentelemetry/sdk-trace-base";
 import type { ActiveSpan, PeerInfo, RequestContext } from "../core/context";
 import type { RequestOutcome } from "../telemetry/request-record";
-import { formatResponseFlags } from "../telemetry/response-flags";
 
 /**
  * A finished request as an OpenTelemetry span, in the shape the OTLP exporter serializes
@@ -104,7 +103,7 @@ function attributesOf(ctx: RequestContext, req: SpanRequest, outcome: RequestOut
     // The query is left out: it may carry credentials, and spans are kept for a day.
     "url.path": (q >= 0 ? req.path.slice(0, q) : req.path).slice(0, MAX_PATH),
     "trellis.protocol": ctx.protocol,
-    "trellis.response_flags": formatResponseFlags(ctx.flags),
+    "trellis.response_flags": ctx.flags.format(),
     "http.request.body.size": ctx.requestBytes,
     "http.response.body.size": ctx.responseBytes,
   };

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { Pool, request } from "./h1-upstream";
+import { Pool, request } from "./undici";
 
 test("the Pool and request API loaded from undici's own module files are the ones its index exports", async () => {
   const undici = await import("undici");
