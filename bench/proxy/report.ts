@@ -5,21 +5,8 @@ import type { MtlsCost } from "./mtls-phase";
 import type { Options, TargetId } from "./options";
 import type { ProfileSummary } from "./profile-summary";
 import { median } from "./rounds";
-import { added, cpuPer1000Requests, otherCores, ratio, vcpuPer1000Rps, verdict } from "./stats";
-import type { Verdict } from "./stats";
-
-/** The issue's targets. */
-export const TARGETS = {
-  pairP90: { ms: 0.5, text: "sidecar pair adds ≤ 0.5 ms p90 at 1000 rps" },
-  pairP99: { ms: 1.5, text: "sidecar pair adds ≤ 1.5 ms p99 at 1000 rps" },
-  vsNode: { times: 1.3, text: "one proxy's saturation throughput ≥ 1.3× the Node peer" },
-  vsNginx: { share: 0.4, text: "one proxy's saturation throughput ≥ 40% of nginx" },
-  vcpu: { max: 0.25, text: "≤ 0.25 vCPU per 1000 rps" },
-  rss: { mb: 80, text: "≤ 80 MB RSS under load" },
-} as const;
-
-/** The Node floor's process standing in for each trellis-proxy process (mTLS ones against the plaintext floor). */
-const FLOOR_OF: Record<string, string> = { "trellis-proxy": "Node floor", "client sidecar": "floor client", "server sidecar": "floor server" };
+import { added, cpuPer1000Requests, otherCores, ratio, vcpuPer1000Rps } from "./stats";
+import { judgeTargets } from "./targets";
 
 /** Facts about the run that are not measurements of a target. */
 export interface RunInfo {
@@ -86,6 +73,14 @@ function addedByRound(r: TargetResult, direct: TargetResult): { p50: number; p90
   return { p50: median(per.map((x) => x.p50)), p90: median(per.map((x) => x.p90)), p99: median(per.map((x) => x.p99)) };
 }
 
+/** Saturation ratios between targets (NaN where one of the two was not measured). */
+export type Ratios = Record<
+  | "singleVsNodeH1" | "singleVsNginxH1" | "singleVsNginxH2" | "pairVsNginxH1" | "pairVsSingleH1" | "singleVsDirectH1" | "nginxVsDirectH1" | "nodeVsDirectH1"
+  | "singleVsFloorH1" | "singleVsFloorH2" | "pairVsFloorPairH1" | "floorVsNginxH1" | "floorVsNginxH2" | "relayVsNginxH1" | "relayVsNginxH2"
+  | "cpuSingleVsNginxH1" | "cpuSingleVsNodeH1",
+  number
+>;
+
 /** Every figure of the run (the JSON report); renderReport prints it for people. */
 export function buildReport(o: Options, info: RunInfo, results: TargetResult[], profiles: Record<string, ProfileSummary>, tracingRuns: TracingRun[] = [], mtlsCost?: MtlsCost) {
   const by = (id: TargetId) => results.find((r) => r.id === id);
@@ -99,7 +94,7 @@ export function buildReport(o: Options, info: RunInfo, results: TargetResult[], 
   const relay = by("relay");
   const addedVsDirect: Record<string, ReturnType<typeof added>> = {};
   for (const r of results) if (r.id !== "direct" && r.fixed && direct?.fixed) addedVsDirect[r.id] = addedByRound(r, direct);
-  const ratios = {
+  const ratios: Ratios = {
     singleVsNodeH1: ratio(single?.h1?.rps, node?.h1?.rps),
     singleVsNginxH1: ratio(single?.h1?.rps, nginx?.h1?.rps),
     singleVsNginxH2: ratio(single?.h2?.rps, nginx?.h2?.rps),
@@ -124,44 +119,7 @@ export function buildReport(o: Options, info: RunInfo, results: TargetResult[], 
   const cpuOf = (id: TargetId) => processes.filter((p) => p.target === id).reduce((s, p) => s + p.h1CpuPer1000Req, 0);
   ratios.cpuSingleVsNginxH1 = ratio(cpuOf("single"), cpuOf("nginx"));
   ratios.cpuSingleVsNodeH1 = ratio(cpuOf("single"), cpuOf("node"));
-  const trellis = processes.filter((p) => p.target === "single" || p.target === "pair" || p.target === "pair-mtls");
-  const judged = !o.quick && o.rate === 1000;
-  const j = (v: Verdict): Verdict => (judged ? v : "n/a");
-  const pairAdded = addedVsDirect["pair"];
-  const addedHow = o.rounds > 1 ? "median over rounds of each round's difference" : "difference";
-  const fmt = (x: number | undefined, d = 2) => (x === undefined || Number.isNaN(x) ? "–" : x.toFixed(d));
-  // What the Node floor measured against the same target (when it ran): a target the floor misses is out of reach of any proxy on Node's HTTP stack here.
-  const floorAdded = addedVsDirect["floor-pair"];
-  const floorP90 = floorPair && floorAdded ? { verdict: j(verdict(floorAdded.p90, "<=", TARGETS.pairP90.ms)), measured: `floor pair +${fmt(floorAdded.p90, 3)} ms` } : undefined;
-  const floorP99 = floorPair && floorAdded ? { verdict: j(verdict(floorAdded.p99, "<=", TARGETS.pairP99.ms)), measured: `floor pair +${fmt(floorAdded.p99, 3)} ms` } : undefined;
-  const floorNginx = (floorShare: number, relayShare: number) =>
-    floor ? { verdict: j(verdict(floorShare, ">=", TARGETS.vsNginx.share)), measured: `one Node process ${fmt(100 * floorShare, 0)}% of nginx, a bare socket relay ${fmt(100 * relayShare, 0)}%` } : undefined;
-  const floorProcess = (p: ProcessFigures) => processes.find((f) => f.process === FLOOR_OF[p.process.replace(" (mTLS)", "")] && (f.target === "floor" || f.target === "floor-pair"));
-  const targets: Array<{ target: string; verdict: Verdict; measured: string; floor?: { verdict: Verdict; measured: string } | undefined }> = [
-    { target: TARGETS.pairP90.text, verdict: j(verdict(pairAdded?.p90, "<=", TARGETS.pairP90.ms)), measured: `+${fmt(pairAdded?.p90, 3)} ms (${addedHow}; medians: pair p90 ${fmt(pair?.fixed?.service.p90, 3)}, direct ${fmt(direct?.fixed?.service.p90, 3)})`, floor: floorP90 },
-    { target: TARGETS.pairP99.text, verdict: j(verdict(pairAdded?.p99, "<=", TARGETS.pairP99.ms)), measured: `+${fmt(pairAdded?.p99, 3)} ms (${addedHow}; medians: pair p99 ${fmt(pair?.fixed?.service.p99, 3)}, direct ${fmt(direct?.fixed?.service.p99, 3)})`, floor: floorP99 },
-    ...(by("pair-mtls")
-      ? (() => {
-          const m = by("pair-mtls");
-          const a = addedVsDirect["pair-mtls"];
-          return [
-            { target: `${TARGETS.pairP90.text}, with mTLS`, verdict: j(verdict(a?.p90, "<=", TARGETS.pairP90.ms)), measured: `+${fmt(a?.p90, 3)} ms (${addedHow}; medians: mTLS pair p90 ${fmt(m?.fixed?.service.p90, 3)}, direct ${fmt(direct?.fixed?.service.p90, 3)})`, floor: floorP90 && { ...floorP90, measured: `${floorP90.measured}, plaintext` } },
-            { target: `${TARGETS.pairP99.text}, with mTLS`, verdict: j(verdict(a?.p99, "<=", TARGETS.pairP99.ms)), measured: `+${fmt(a?.p99, 3)} ms (${addedHow}; medians: mTLS pair p99 ${fmt(m?.fixed?.service.p99, 3)}, direct ${fmt(direct?.fixed?.service.p99, 3)})`, floor: floorP99 && { ...floorP99, measured: `${floorP99.measured}, plaintext` } },
-          ];
-        })()
-      : []),
-    { target: `${TARGETS.vsNode.text} (HTTP/1.1, wrk)`, verdict: j(verdict(ratios.singleVsNodeH1, ">=", TARGETS.vsNode.times)), measured: `${fmt(ratios.singleVsNodeH1)}× (${fmt(single?.h1?.rps, 0)} vs ${fmt(node?.h1?.rps, 0)} req/s)` },
-    { target: `${TARGETS.vsNginx.text} (HTTP/1.1, wrk)`, verdict: j(verdict(ratios.singleVsNginxH1, ">=", TARGETS.vsNginx.share)), measured: `${fmt(100 * ratios.singleVsNginxH1, 0)}% (${fmt(single?.h1?.rps, 0)} vs ${fmt(nginx?.h1?.rps, 0)} req/s)`, floor: floorNginx(ratios.floorVsNginxH1, ratios.relayVsNginxH1) },
-    { target: `${TARGETS.vsNginx.text} (HTTP/2, h2load)`, verdict: j(verdict(ratios.singleVsNginxH2, ">=", TARGETS.vsNginx.share)), measured: `${fmt(100 * ratios.singleVsNginxH2, 0)}% (${fmt(single?.h2?.rps, 0)} vs ${fmt(nginx?.h2?.rps, 0)} req/s)`, floor: floorNginx(ratios.floorVsNginxH2, ratios.relayVsNginxH2) },
-    ...trellis.map((p) => {
-      const f = floorProcess(p);
-      return { target: `${TARGETS.vcpu.text}: ${p.process}`, verdict: j(verdict(p.vcpuPer1000Rps, "<=", TARGETS.vcpu.max)), measured: `${fmt(p.vcpuPer1000Rps, 3)} vCPU at ${o.rate} rps`, floor: f && { verdict: j(verdict(f.vcpuPer1000Rps, "<=", TARGETS.vcpu.max)), measured: `${f.process} ${fmt(f.vcpuPer1000Rps, 3)} vCPU` } };
-    }),
-    ...trellis.map((p) => {
-      const f = floorProcess(p);
-      return { target: `${TARGETS.rss.text}: ${p.process}`, verdict: j(verdict(p.peakRssMb, "<=", TARGETS.rss.mb)), measured: `peak ${fmt(p.peakRssMb, 1)} MB (VmHWM after all runs; ${fmt(p.rssBeforeMb, 1)} MB before load)`, floor: f && { verdict: j(verdict(f.peakRssMb, "<=", TARGETS.rss.mb)), measured: `${f.process} peak ${fmt(f.peakRssMb, 1)} MB (${fmt(f.rssBeforeMb, 1)} MB before load)` } };
-    }),
-  ];
+  const targets = judgeTargets(o, results, processes, ratios, addedVsDirect);
   const otherLoad = Object.fromEntries(results.map((r) => [r.id, { fixed: others(r.fixed), h1: others(r.h1), h2: others(r.h2) }]));
   const phaseName = { fixed: "fixed-rate", h1: "wrk", h2: "h2load" } as const;
   const warnings = results.flatMap((r) => [
