@@ -19,6 +19,7 @@
  */
 import { controlPlaneMallocEnv } from "@trellis/control/allocator";
 import { CONTROL_PLANE_NODE_FLAGS } from "@trellis/control/heap";
+import { PROXY_NODE_FLAGS } from "@trellis/proxy/node-flags";
 import { randomBytes } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
@@ -173,7 +174,7 @@ async function main(): Promise<void> {
       mkdirSync(proxyDir, { recursive: true, mode: 0o700 });
       const tokenFile = path.join(proxyDir, "join-token");
       writeFileSync(tokenFile, (await api.joinToken(NAMESPACE, service)) + "\n", { mode: 0o600 });
-      return [...TSX, PROXY_MAIN, "--service", service, "--namespace", NAMESPACE, "--workload", workload, "--version", version, "--inbound-port", "0", "--outbound-port", "0", "--admin-port", "0", "--control-plane", controlTls, "--ca-bundle", bundleFile, "--join-token-file", tokenFile, "--data-dir", proxyDir, "--otlp-endpoint", `${apiUrl}/v1/traces`, "--log-level", "warn", ...extra];
+      return [...PROXY_NODE_FLAGS, ...TSX, PROXY_MAIN, "--service", service, "--namespace", NAMESPACE, "--workload", workload, "--version", version, "--inbound-port", "0", "--outbound-port", "0", "--admin-port", "0", "--control-plane", controlTls, "--ca-bundle", bundleFile, "--join-token-file", tokenFile, "--data-dir", proxyDir, "--otlp-endpoint", `${apiUrl}/v1/traces`, "--log-level", "warn", ...extra];
     };
     const sidecars: Array<{ workload: string; proxy: Managed }> = [];
     for (const inst of INSTANCES) {
