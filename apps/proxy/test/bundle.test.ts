@@ -9,10 +9,11 @@ import { fileURLToPath } from "node:url";
 // The production bundle (scripts/build-app.mjs proxy → apps/proxy/dist/main.mjs) starts on plain
 // node and loads only what a sidecar uses: not Node's bundled undici (which an ES import of
 // node:http pulls in on Node 24) and not undici's fetch side (the package index), ~15 MB of RSS
-// each. A preload reports what the process loaded once it listens.
+// each; nor OpenTelemetry's metrics and logs SDKs, which the OTLP transformer's index loads.
+// A preload reports what the process loaded once it listens.
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 
-test("the proxy bundle starts on plain node without Node's bundled undici or undici's index", async (t) => {
+test("the proxy bundle starts on plain node without Node's bundled undici, undici's index or the OpenTelemetry metrics SDK", async (t) => {
   const built = spawnSync(process.execPath, [path.join(root, "scripts/build-app.mjs"), "proxy"], { cwd: root, encoding: "utf8" });
   assert.equal(built.status, 0, `build failed: ${built.stdout}${built.stderr}`);
   const dir = mkdtempSync(path.join(tmpdir(), "trellis-proxy-bundle-"));
@@ -24,6 +25,9 @@ test("the proxy bundle starts on plain node without Node's bundled undici or und
       nodeUndici: process.moduleLoadList.some((m) => m.includes("deps/undici")),
       undiciIndex: Object.keys(require.cache).some((f) => /[\\\\/]undici[\\\\/]index\\.js$/.test(f)),
       undiciPool: Object.keys(require.cache).some((f) => /[\\\\/]undici[\\\\/]lib[\\\\/]dispatcher[\\\\/]pool\\.js$/.test(f)),
+      otlpTraceSerializer: Object.keys(require.cache).some((f) => /otlp-transformer[\\\\/]build[\\\\/]src[\\\\/]trace[\\\\/]protobuf[\\\\/]trace\\.js$/.test(f)),
+      otlpTransformerIndex: Object.keys(require.cache).some((f) => /otlp-transformer[\\\\/]build[\\\\/]src[\\\\/]index\\.js$/.test(f)),
+      sdkMetrics: Object.keys(require.cache).some((f) => /[\\\\/]sdk-metrics[\\\\/]/.test(f)),
     }) + "\\n"));`,
   );
   const args = ["--require", probe, path.join(root, "apps/proxy/dist/main.mjs"), "--service", "bundle", "--app-port", "1", "--inbound-port", "0", "--outbound-port", "0", "--admin-port", "0", "--control-plane", "127.0.0.1:1", "--data-dir", path.join(dir, "data"), "--log-level", "error"];
@@ -45,5 +49,7 @@ test("the proxy bundle starts on plain node without Node's bundled undici or und
     await new Promise((r) => setTimeout(r, 50));
   }
   const loaded = JSON.parse(err.slice(err.indexOf("LOADED ") + 7).split("\n")[0]!) as Record<string, boolean>;
-  assert.deepEqual(loaded, { nodeUndici: false, undiciIndex: false, undiciPool: true });
+  // The span exporter is built at start too (tracing/otlp-exporter.ts), from the trace serializer's
+  // own module: not the otlp-transformer index, which loads the metrics and logs SDKs as well.
+  assert.deepEqual(loaded, { nodeUndici: false, undiciIndex: false, undiciPool: true, otlpTraceSerializer: true, otlpTransformerIndex: false, sdkMetrics: false });
 });
