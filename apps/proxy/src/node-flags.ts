@@ -18,7 +18,7 @@ import v8 from "node:v8";
  * bench/proxy (wrk and h2load at saturation) fell from 258 to 159 MB (the Node floor, same
  * flags: 143 → 120 MB), and the pair's client sidecar's from 141–159 to 122 MB; the pair's
  * added latency at 1000 rps did not move beyond the machine's noise (alternating runs, p90
- * medians 1.20 vs 1.15 ms, p99 per round 3–16 ms either way), nor did its CPU. 256 gave the same
+ * medians 1.22 vs 1.15 ms, p99 per round 3–16 ms either way), nor did its CPU. 256 gave the same
  * figures; 512 leaves room for a config of thousands of services. A live heap near the limit
  * ends the process (out of memory) rather than swapping, as a container's memory limit would.
  */
