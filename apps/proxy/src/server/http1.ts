@@ -74,8 +74,8 @@ const connectionSignals = new WeakMap<Socket, AbortSignal>();
  * requests), and each insert and delete rehashed it into a new backing store. On Node 20 those
  * stores are allocated in old space directly (~150 bytes a request: 46 MB of old-space garbage
  * per 300 000 requests, 12 mark-compacts per million); on Node 24 they were the largest single
- * source of promoted bytes in a sidecar at wrk saturation (24 of 46 MB in 29 s). With one listener always there, the entry is never
- * deleted and requests only link and unlink their own listener.
+ * source of promoted bytes in a sidecar at wrk saturation (24 of 46 MB in 29 s). With one
+ * listener always there, the entry is never deleted and requests only link and unlink their own.
  */
 function keepAbortListenersRoot(): void {}
 
